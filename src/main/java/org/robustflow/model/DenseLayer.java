@@ -1,0 +1,110 @@
+package org.robustflow.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Affine layer y = W x + b.
+ *
+ * <p>{@code weight} is row-major [out][in] (PyTorch's {@code nn.Linear} layout). The ND4J path works on
+ * row batches, so it multiplies by the transpose, [in, out], cached in double on first use.
+ */
+public final class DenseLayer implements Layer {
+    private final double[][] weight;
+    private final double[] bias;
+    private volatile INDArray weightT;
+    private volatile INDArray biasRow;
+
+    public DenseLayer(double[][] weight, double[] bias) {
+        if (weight.length == 0 || weight.length != bias.length) {
+            throw new IllegalArgumentException(
+                    "weight has " + weight.length + " rows but bias has " + bias.length + " entries");
+        }
+        int in = weight[0].length;
+        for (double[] row : weight) {
+            if (row.length != in) {
+                throw new IllegalArgumentException("weight rows differ in length: " + in + " and " + row.length);
+            }
+        }
+        this.weight = deepCopy(weight);
+        this.bias = bias.clone();
+    }
+
+    @Override
+    public int inputSize() {
+        return weight[0].length;
+    }
+
+    @Override
+    public int outputSize() {
+        return weight.length;
+    }
+
+    public double weight(int out, int in) {
+        return weight[out][in];
+    }
+
+    public double bias(int out) {
+        return bias[out];
+    }
+
+    /** A copy of W, [out][in]. */
+    public double[][] weights() {
+        return deepCopy(weight);
+    }
+
+    public double[] biases() {
+        return bias.clone();
+    }
+
+    @Override
+    public double[] forward(double[] x) {
+        if (x.length != inputSize()) {
+            throw new IllegalArgumentException("input has " + x.length + " values, layer expects " + inputSize());
+        }
+        double[] y = new double[weight.length];
+        for (int o = 0; o < weight.length; o++) {
+            double[] row = weight[o];
+            double s = bias[o];
+            for (int i = 0; i < row.length; i++) {
+                s += row[i] * x[i];
+            }
+            y[o] = s;
+        }
+        return y;
+    }
+
+    @Override
+    public INDArray forward(INDArray batch) {
+        return batch.mmul(weightT()).addiRowVector(biasRow());
+    }
+
+    /** W transposed, [in, out], double. Shared and read-only. */
+    public INDArray weightT() {
+        INDArray w = weightT;
+        if (w == null) {
+            w = Nd4j.create(deepCopy(weight)).castTo(DataType.DOUBLE).transpose().dup('c');
+            weightT = w;
+        }
+        return w;
+    }
+
+    /** b as a [1, out] row, double. Shared and read-only. */
+    public INDArray biasRow() {
+        INDArray b = biasRow;
+        if (b == null) {
+            b = Nd4j.create(bias.clone(), new long[] {1, bias.length}, DataType.DOUBLE);
+            biasRow = b;
+        }
+        return b;
+    }
+
+    private static double[][] deepCopy(double[][] m) {
+        double[][] copy = new double[m.length][];
+        for (int i = 0; i < m.length; i++) {
+            copy[i] = m[i].clone();
+        }
+        return copy;
+    }
+}
