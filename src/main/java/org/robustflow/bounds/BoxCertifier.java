@@ -1,8 +1,5 @@
 package org.robustflow.bounds;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.robustflow.model.Mlp;
 
 import java.util.List;
@@ -78,11 +75,11 @@ public final class BoxCertifier {
             System.arraycopy(images, rowImage[r] * pixels, x, 0, pixels);
             InputBox.write(x, rowEps[r], lower, upper, r * pixels);
         }
-        List<Interval> pre = propagator.preActivations(Interval.of(lower, upper, rows, pixels));
+        List<Interval> pre = propagator.preActivations(new Interval(lower, upper, rows, pixels));
         int[] unstable = countUnstable(pre.subList(0, pre.size() - 1), rows);
         Interval logits = pre.get(pre.size() - 1);
-        double[] lo = logits.lower().data().asDouble();
-        double[] hi = logits.upper().data().asDouble();
+        double[] lo = logits.lower();
+        double[] hi = logits.upper();
         int classes = mlp.numClasses();
 
         Result[] results = new Result[rows];
@@ -105,14 +102,12 @@ public final class BoxCertifier {
     }
 
     private int[] predict(double[] images, int numImages) {
-        INDArray x = Nd4j.create(images, new long[] {numImages, mlp.inputSize()}, DataType.DOUBLE);
-        double[] logits = mlp.logits(x).data().asDouble();
-        int classes = mlp.numClasses();
+        int pixels = mlp.inputSize();
         int[] predicted = new int[numImages];
-        double[] row = new double[classes];
+        double[] x = new double[pixels];
         for (int i = 0; i < numImages; i++) {
-            System.arraycopy(logits, i * classes, row, 0, classes);
-            predicted[i] = Mlp.argMax(row);
+            System.arraycopy(images, i * pixels, x, 0, pixels);
+            predicted[i] = mlp.predict(x);
         }
         return predicted;
     }
@@ -121,12 +116,12 @@ public final class BoxCertifier {
     private static int[] countUnstable(List<Interval> hidden, int rows) {
         int[] counts = new int[rows];
         for (Interval layer : hidden) {
-            INDArray straddles = layer.lower().lt(0.0).castTo(DataType.INT32)
-                    .muli(layer.upper().gt(0.0).castTo(DataType.INT32))
-                    .sum(1);
-            int[] perRow = straddles.toIntVector();
             for (int r = 0; r < rows; r++) {
-                counts[r] += perRow[r];
+                for (int k = 0; k < layer.width(); k++) {
+                    if (layer.lower(r, k) < 0 && layer.upper(r, k) > 0) {
+                        counts[r]++;
+                    }
+                }
             }
         }
         return counts;

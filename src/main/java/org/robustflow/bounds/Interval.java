@@ -1,39 +1,33 @@
 package org.robustflow.bounds;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import java.util.Arrays;
 
 /**
- * Element-wise bounds {@code lower <= v <= upper} for a batch of vectors: two double arrays of shape
- * [batch, n]. Row r bounds the r-th (image, eps) pair.
+ * Element-wise bounds {@code lower <= v <= upper} for a batch of vectors, kept as flat row-major double
+ * arrays of {@code rows * width} values. Row r bounds the r-th (image, eps) pair.
+ *
+ * <p>Plain arrays rather than ND4J arrays: element-wise work is cheaper in Java than an ND4J op
+ * (each op allocating off-heap memory costs ~1 ms here), so only the matrix products go to BLAS.
  */
-public record Interval(INDArray lower, INDArray upper) {
+public record Interval(double[] lower, double[] upper, int rows, int width) {
     public Interval {
-        if (lower.dataType() != DataType.DOUBLE || upper.dataType() != DataType.DOUBLE) {
-            throw new IllegalArgumentException("bounds are kept in double");
+        if (lower.length != (long) rows * width || upper.length != lower.length) {
+            throw new IllegalArgumentException("bounds must hold rows * width = " + rows + " * " + width + " values");
         }
-        if (!java.util.Arrays.equals(lower.shape(), upper.shape()) || lower.rank() != 2) {
-            throw new IllegalArgumentException("lower and upper must have the same [batch, n] shape");
-        }
-    }
-
-    /** Wraps flat row-major arrays of {@code rows * cols} values. */
-    public static Interval of(double[] lower, double[] upper, int rows, int cols) {
-        long[] shape = {rows, cols};
-        return new Interval(Nd4j.create(lower, shape, DataType.DOUBLE), Nd4j.create(upper, shape, DataType.DOUBLE));
-    }
-
-    public int batchSize() {
-        return (int) lower.size(0);
-    }
-
-    public int width() {
-        return (int) lower.size(1);
     }
 
     /** Bounds of one row as plain arrays: {lower, upper}. */
     public double[][] row(int r) {
-        return new double[][] {lower.getRow(r).toDoubleVector(), upper.getRow(r).toDoubleVector()};
+        return new double[][] {
+            Arrays.copyOfRange(lower, r * width, (r + 1) * width), Arrays.copyOfRange(upper, r * width, (r + 1) * width)
+        };
+    }
+
+    public double lower(int r, int k) {
+        return lower[r * width + k];
+    }
+
+    public double upper(int r, int k) {
+        return upper[r * width + k];
     }
 }

@@ -1,7 +1,5 @@
 package org.robustflow.bounds;
 
-import org.nd4j.linalg.ops.transforms.Transforms;
-
 /** ReLU is monotone, so box bounds are max(0, lower) and max(0, upper): exact, no rounding. */
 final class ReluBounds implements LayerBounds {
     static final ReluBounds INSTANCE = new ReluBounds();
@@ -10,6 +8,12 @@ final class ReluBounds implements LayerBounds {
 
     @Override
     public Interval box(Interval in) {
-        return new Interval(Transforms.relu(in.lower(), true), Transforms.relu(in.upper(), true));
+        double[] lower = new double[in.lower().length];
+        double[] upper = new double[lower.length];
+        for (int k = 0; k < lower.length; k++) {
+            lower[k] = Math.max(0.0, in.lower()[k]);
+            upper[k] = Math.max(0.0, in.upper()[k]);
+        }
+        return new Interval(lower, upper, in.rows(), in.width());
     }
 }

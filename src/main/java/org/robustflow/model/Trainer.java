@@ -7,6 +7,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 import org.robustflow.data.MnistDataset;
 
 import java.util.ArrayList;
@@ -21,6 +23,7 @@ import java.util.Random;
  * java.util.Random}, not from ND4J's generator, and BLAS runs single-threaded (OMP_NUM_THREADS=1).
  */
 public final class Trainer {
+    private static final double LR_DECAY_PER_EPOCH = 0.8;
 
     /** Hyper-parameters. {@link #defaults()} gives the 784-50-50-50-10 model the product ships with. */
     public record Settings(List<Integer> hidden, int epochs, int batchSize, double learningRate, long seed) {
@@ -82,7 +85,8 @@ public final class Trainer {
         }
         initialise(w, sizes, new Random(settings.seed()));
 
-        Adam adam = new Adam(settings.learningRate());
+        // Decaying the step size by 0.8 per epoch settles the last epochs (accuracy no longer wobbles by ~0.3%).
+        Adam adam = new Adam(new ExponentialSchedule(ScheduleType.EPOCH, settings.learningRate(), LR_DECAY_PER_EPOCH));
         GradientUpdater<?> updater = adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(numParams)), true);
 
         int n = train.size();

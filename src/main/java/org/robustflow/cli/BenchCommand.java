@@ -1,0 +1,79 @@
+package org.robustflow.cli;
+
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.Sweep;
+import org.robustflow.data.DatasetLoader;
+import org.robustflow.data.MnistDataset;
+import org.robustflow.model.Mlp;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench}: box verdicts per second on the test set x eps grid, one thread and all cores.
+ *
+ * <p>A benchmark, not a test: it prints figures and asserts nothing. Each configuration runs a warm-up
+ * pass (JIT, ND4J initialisation) and then {@code --repeat} timed passes; the median is reported.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure box-bound throughput (verdicts per second) on the test set x eps grid.")
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model file (default: the default model).")
+    Path model;
+
+    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST).")
+    Path dataDir;
+
+    @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT, description = "Eps grid (default: ${DEFAULT-VALUE}).")
+    String eps;
+
+    @Option(names = "--limit", description = "Only the first N test images (default: all).")
+    Integer limit;
+
+    @Option(names = "--threads", split = ",", description = "Thread counts to measure (default: 1 and the number of cores).")
+    int[] threads;
+
+    @Option(names = "--chunk", split = ",", defaultValue = "64",
+            description = "Images per ND4J batch, one or more values (default: ${DEFAULT-VALUE}).")
+    int[] chunks;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "Timed passes per configuration (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Override
+    public Integer call() throws Exception {
+        double[] epsValues = EpsilonGrid.parse(eps);
+        MnistDataset test = Workspace.load(dataDir, DatasetLoader.Split.TEST);
+        if (limit != null) {
+            test = test.head(limit);
+        }
+        Mlp mlp = Workspace.loadModel(model, System.err);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int[] threadCounts = threads != null ? threads : cores > 1 ? new int[] {1, cores} : new int[] {1};
+        String omp = System.getenv("OMP_NUM_THREADS");
+        System.out.printf("box bounds, model %s, %d images x %d eps = %d verdicts per pass, OMP_NUM_THREADS=%s, %d cores%n",
+                mlp.architecture(), test.size(), epsValues.length, test.size() * epsValues.length, omp, cores);
+        System.out.printf("%7s  %6s  %10s  %14s  %16s%n", "threads", "chunk", "pass (s)", "verdicts/s", "us per verdict");
+        long verdicts = (long) test.size() * epsValues.length;
+        for (int chunk : chunks) {
+            for (int t : threadCounts) {
+                Sweep.run(mlp, test, epsValues, t, chunk, k -> {});
+                double[] times = new double[repeat];
+                for (int r = 0; r < repeat; r++) {
+                    long start = System.nanoTime();
+                    Sweep.run(mlp, test, epsValues, t, chunk, k -> {});
+                    times[r] = (System.nanoTime() - start) / 1e9;
+                }
+                Arrays.sort(times);
+                double median = times[repeat / 2];
+                System.out.printf(Locale.ROOT, "%7d  %6d  %10.3f  %14.0f  %16.2f%n",
+                        t, chunk, median, verdicts / median, median * 1e6 / verdicts);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,130 @@
+package org.robustflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import me.tongfei.progressbar.ProgressBar;
+import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.Sweep;
+import org.robustflow.data.DatasetLoader;
+import org.robustflow.data.MnistDataset;
+import org.robustflow.model.Mlp;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedWriter;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code certify}: the offline interval-analysis experiment, robust accuracy per eps on the test set.
+ *
+ * <pre>{@code
+ * ./robustflow certify --method box --eps 0.01:0.1:10 --json results/box.json
+ * }</pre>
+ */
+@Command(name = "certify", mixinStandardHelpOptions = true,
+        description = "Certify the test set against L-infinity perturbations offline and print robust accuracy per eps.")
+public final class CertifyCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model file (default: the default model, trained once if absent).")
+    Path model;
+
+    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST in data/mnist).")
+    Path dataDir;
+
+    @Option(names = "--method", defaultValue = "box", description = "Bound method: box (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT,
+            description = "start:end:count or a comma list (default: ${DEFAULT-VALUE}).")
+    String eps;
+
+    @Option(names = "--limit", description = "Only the first N test images.")
+    Integer limit;
+
+    @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Write {\"total\",\"correct\",\"eps\":{\"0.0100\":{\"certified\":K}}} here.")
+    Path json;
+
+    @Option(names = "--verdicts", description = "Write one CSV line per (image, eps): index,eps,verdict.")
+    Path verdicts;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!method.equals("box")) {
+            System.err.println("unknown --method '" + method + "': available: box");
+            return 2;
+        }
+        double[] epsValues = EpsilonGrid.parse(eps);
+        MnistDataset test = Workspace.load(dataDir, DatasetLoader.Split.TEST);
+        if (limit != null) {
+            test = test.head(limit);
+        }
+        Mlp mlp = Workspace.loadModel(model, System.err);
+        int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+
+        long start = System.nanoTime();
+        Sweep.Report report;
+        try (ProgressBar bar = Progress.bar("certify", test.size(), " img")) {
+            report = Sweep.run(mlp, test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        printTable(report, mlp, System.out);
+        System.out.printf(Locale.ROOT, "%d images x %d eps in %.2f s (%.0f verdicts/s, %d threads)%n",
+                report.total(), epsValues.length, seconds, report.total() * epsValues.length / seconds, workers);
+        if (json != null) {
+            writeJson(report, json);
+        }
+        if (verdicts != null) {
+            writeVerdicts(report, verdicts);
+        }
+        return 0;
+    }
+
+    static void printTable(Sweep.Report report, Mlp mlp, PrintStream out) {
+        out.printf(Locale.ROOT, "model %s %s, %d images, clean accuracy %.4f (%d correct)%n",
+                mlp.architecture(), mlp.version(), report.total(), (double) report.correct() / report.total(), report.correct());
+        out.printf("%8s  %10s  %15s%n", "eps", "certified", "robust accuracy");
+        for (int e = 0; e < report.eps().length; e++) {
+            out.printf(Locale.ROOT, "%8.4f  %10d  %15.4f%n", report.eps()[e], report.certified(e), report.robustAccuracy(e));
+        }
+    }
+
+    static void writeJson(Sweep.Report report, Path file) throws java.io.IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("total", report.total());
+        root.put("correct", report.correct());
+        ObjectNode byEps = root.putObject("eps");
+        for (int e = 0; e < report.eps().length; e++) {
+            byEps.putObject(EpsilonGrid.key(report.eps()[e])).put("certified", report.certified(e));
+        }
+        createParent(file);
+        mapper.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
+    }
+
+    static void writeVerdicts(Sweep.Report report, Path file) throws java.io.IOException {
+        createParent(file);
+        try (BufferedWriter w = Files.newBufferedWriter(file)) {
+            w.write("index,eps,verdict\n");
+            BoxCertifier.Result[][] results = report.results();
+            for (int i = 0; i < results.length; i++) {
+                for (int e = 0; e < report.eps().length; e++) {
+                    w.write(i + "," + EpsilonGrid.key(report.eps()[e]) + "," + results[i][e].verdict() + "\n");
+                }
+            }
+        }
+    }
+
+    private static void createParent(Path file) throws java.io.IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package org.robustflow.cli;
+
+import org.robustflow.avro.ModelSnapshot;
+import org.robustflow.model.Mlp;
+import org.robustflow.model.ModelIo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code model export|import|info}: move networks in and out of the mlp-json/1 interchange format. */
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Export, import and describe models.",
+        subcommands = {ModelCommand.Export.class, ModelCommand.Import.class, ModelCommand.Info.class})
+public final class ModelCommand {
+
+    /** Writes a model as mlp-json/1. */
+    @Command(name = "export", mixinStandardHelpOptions = true, description = "Write a model as mlp-json/1.")
+    static final class Export implements Callable<Integer> {
+        @Option(names = "--format", defaultValue = "json", description = "Output format; only json (mlp-json/1).")
+        String format;
+
+        @Option(names = "--model", description = "Model file (default: the default model).")
+        Path model;
+
+        @Option(names = "--out", description = "Output file (default: standard output).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!format.equals("json")) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "unknown format '" + format + "': only json");
+            }
+            Mlp mlp = Workspace.loadModel(model, System.err);
+            if (out == null) {
+                ModelIo.writeJson(mlp, System.out);
+                System.out.println();
+            } else {
+                try (OutputStream stream = Files.newOutputStream(out)) {
+                    ModelIo.writeJson(mlp, stream);
+                }
+                System.err.println("Wrote " + mlp.architecture() + " " + mlp.version() + " to " + out);
+            }
+            return 0;
+        }
+    }
+
+    /** Reads mlp-json/1 (e.g. from PyTorch) and writes a model file. */
+    @Command(name = "import", mixinStandardHelpOptions = true, description = "Read mlp-json/1 and write an Avro model file.")
+    static final class Import implements Callable<Integer> {
+        @Parameters(index = "0", description = "mlp-json/1 file.")
+        Path json;
+
+        @Option(names = "--out", required = true, description = "Model file to write.")
+        Path out;
+
+        @Option(names = "--evaluate", negatable = true, defaultValue = "true",
+                description = "Measure test accuracy on the data set (default: ${DEFAULT-VALUE}).")
+        boolean evaluate;
+
+        @Option(names = "--data-dir", description = "IDX data set directory for --evaluate.")
+        Path dataDir;
+
+        @Override
+        public Integer call() throws Exception {
+            Mlp mlp;
+            try (InputStream in = Files.newInputStream(json)) {
+                mlp = ModelIo.readJson(in);
+            } catch (java.io.IOException e) {
+                System.err.println(json + ": " + e.getMessage());
+                return 2;
+            }
+            Double accuracy = null;
+            if (evaluate && mlp.inputSize() == 784) {
+                accuracy = org.robustflow.model.Trainer.accuracy(
+                        mlp, Workspace.load(dataDir, org.robustflow.data.DatasetLoader.Split.TEST));
+            }
+            ModelIo.write(ModelIo.toSnapshot(mlp, null, accuracy, "imported from " + json.getFileName()), out);
+            System.out.printf(Locale.ROOT, "Imported %s %s%s to %s%n", mlp.architecture(), mlp.version(),
+                    accuracy == null ? "" : String.format(Locale.ROOT, " (test accuracy %.4f)", accuracy), out);
+            return 0;
+        }
+    }
+
+    /** Prints what a model file holds. */
+    @Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a model file.")
+    static final class Info implements Callable<Integer> {
+        @Option(names = "--model", description = "Model file (default: the default model).")
+        Path model;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelSnapshot s = Workspace.loadSnapshot(model, System.err);
+            Mlp mlp = ModelIo.toMlp(s);
+            System.out.println("architecture   " + mlp.architecture());
+            System.out.println("version        " + s.getVersion());
+            System.out.println("source         " + s.getSource());
+            System.out.println("created        " + s.getCreatedAt());
+            System.out.println("test accuracy  " + (s.getTestAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", s.getTestAccuracy())));
+            if (s.getTraining() != null) {
+                System.out.println("training       " + s.getTraining());
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package org.robustflow.bounds;
+
+import org.junit.jupiter.api.Test;
+import org.robustflow.model.Mlp;
+import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.ReferenceIntervalPropagation;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The batched ND4J bounds against an independent plain-Java implementation on real images. */
+class BoundPropagatorTest {
+    private static final double[] EPS = {0, 0.005, 0.01, 0.03, 0.1};
+
+    @Test
+    void shouldAgreeWithReferenceWithin1e9RelativeAndContainIt() {
+        Mlp mlp = Fixtures.defaultModel();
+        int images = 20;
+        int rows = images * EPS.length;
+        double[] lower = new double[rows * 784];
+        double[] upper = new double[rows * 784];
+        for (int i = 0; i < images; i++) {
+            for (int e = 0; e < EPS.length; e++) {
+                InputBox.write(Fixtures.mnistTest().pixels(i), EPS[e], lower, upper, (i * EPS.length + e) * 784);
+            }
+        }
+        List<Interval> batched = new BoundPropagator(mlp).preActivations(new Interval(lower, upper, rows, 784));
+        double worst = 0;
+        for (int r = 0; r < rows; r++) {
+            double[] lo = java.util.Arrays.copyOfRange(lower, r * 784, (r + 1) * 784);
+            double[] hi = java.util.Arrays.copyOfRange(upper, r * 784, (r + 1) * 784);
+            List<double[][]> reference = ReferenceIntervalPropagation.preActivations(mlp, lo, hi);
+            for (int l = 0; l < reference.size(); l++) {
+                double[][] ref = reference.get(l);
+                Interval b = batched.get(l);
+                for (int k = 0; k < ref[0].length; k++) {
+                    double scale = Math.max(1.0, Math.max(Math.abs(ref[0][k]), Math.abs(ref[1][k])));
+                    worst = Math.max(worst, Math.abs(b.lower(r, k) - ref[0][k]) / scale);
+                    worst = Math.max(worst, Math.abs(b.upper(r, k) - ref[1][k]) / scale);
+                    assertThat(b.lower(r, k)).as("row %d layer %d neuron %d lower", r, l, k).isLessThanOrEqualTo(ref[0][k]);
+                    assertThat(b.upper(r, k)).as("row %d layer %d neuron %d upper", r, l, k).isGreaterThanOrEqualTo(ref[1][k]);
+                }
+            }
+        }
+        assertThat(worst).isLessThan(1e-9);
+    }
+
+    @Test
+    void shouldGiveTheSameBoundsWhateverTheBatch() {
+        Mlp mlp = Fixtures.randomMlp(3, 784, 30, 10);
+        double[][] box = InputBox.of(Fixtures.mnistTest().pixels(7), 0.02);
+        Interval single = new BoundPropagator(mlp).logits(new Interval(box[0], box[1], 1, 784));
+        double[] lower = new double[3 * 784];
+        double[] upper = new double[3 * 784];
+        for (int r = 0; r < 3; r++) {
+            System.arraycopy(box[0], 0, lower, r * 784, 784);
+            System.arraycopy(box[1], 0, upper, r * 784, 784);
+        }
+        Interval triple = new BoundPropagator(mlp).logits(new Interval(lower, upper, 3, 784));
+        for (int r = 0; r < 3; r++) {
+            assertThat(triple.row(r)[0]).containsExactly(single.row(0)[0]);
+            assertThat(triple.row(r)[1]).containsExactly(single.row(0)[1]);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.robustflow.model;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.robustflow.testutils.Fixtures;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class MlpTest {
+    @Test
+    void shouldComputeHandCheckedLogits() {
+        // h = relu([1 -1; 2 0] x + [0; -1]), y = [1 1] h + 0.5
+        Mlp mlp = new Mlp(List.of(
+                new DenseLayer(new double[][] {{1, -1}, {2, 0}}, new double[] {0, -1}),
+                new DenseLayer(new double[][] {{1, 1}}, new double[] {0.5})));
+        // x = (0.25, 0.75): h = relu(-0.5, -0.5) = 0 -> 0.5; x = (1, 0): h = (1, 1) -> 2.5
+        assertThat(mlp.logits(new double[] {0.25, 0.75})).containsExactly(0.5);
+        assertThat(mlp.logits(new double[] {1, 0})).containsExactly(2.5);
+    }
+
+    @Test
+    void shouldAgreeBetweenPlainAndBatchedForwardPass() {
+        Mlp mlp = Fixtures.randomMlp(1, 784, 50, 50, 10);
+        int n = 20;
+        double[] batch = new double[n * 784];
+        for (int i = 0; i < n; i++) {
+            Fixtures.mnistTest().writePixels(i, batch, i * 784);
+        }
+        double[][] batched = mlp.logits(Nd4j.create(batch, new long[] {n, 784}, DataType.DOUBLE)).toDoubleMatrix();
+        for (int i = 0; i < n; i++) {
+            double[] plain = mlp.logits(Fixtures.mnistTest().pixels(i));
+            for (int k = 0; k < 10; k++) {
+                assertThat(batched[i][k]).isCloseTo(plain[k], within(1e-12));
+            }
+        }
+    }
+
+    @Test
+    void shouldVersionByWeights() {
+        Mlp a = Fixtures.randomMlp(1, 4, 3, 2);
+        Mlp same = Fixtures.randomMlp(1, 4, 3, 2);
+        Mlp other = Fixtures.randomMlp(2, 4, 3, 2);
+        assertThat(a.version()).isEqualTo(same.version()).startsWith("sha256:").hasSize(7 + 16);
+        assertThat(other.version()).isNotEqualTo(a.version());
+        assertThat(a.architecture()).isEqualTo("4-3-2");
+        assertThat(a.hiddenNeurons()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldRejectMismatchedLayers() {
+        assertThatThrownBy(() -> new Mlp(List.of(
+                        new DenseLayer(new double[][] {{1, 2}}, new double[] {0}),
+                        new DenseLayer(new double[][] {{1, 2}}, new double[] {0}))))
+                .hasMessageContaining("layer 1 takes 2 inputs but layer 0 gives 1");
+    }
+}
