@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Parses epsilon lists: {@code start:end:count} (count values evenly from start to end inclusive) or a
- * comma list such as {@code 0.01,0.03,0.05}.
+ * Parses epsilon lists: {@code start:end:count} (count values evenly from start to end inclusive), a
+ * comma list such as {@code 0.01,0.03,0.05}, or a comma list mixing both.
  *
  * <p>Grid values are rounded to 12 decimals so that 0.01:0.1:10 yields exactly the doubles of the
  * literals 0.01, 0.02, ..., 0.1, the same values a comma list of those literals gives.
@@ -17,7 +17,18 @@ public final class EpsilonGrid {
     private EpsilonGrid() {}
 
     public static double[] parse(String spec) {
-        String s = spec.trim();
+        double[] values = Arrays.stream(spec.split(","))
+                .flatMapToDouble(part -> Arrays.stream(parsePart(part.trim(), spec)))
+                .toArray();
+        for (double v : values) {
+            if (!(v >= 0 && v <= 1)) {
+                throw new IllegalArgumentException("eps must lie in [0, 1], got " + v + " in '" + spec + "'");
+            }
+        }
+        return values;
+    }
+
+    private static double[] parsePart(String s, String spec) {
         double[] values;
         if (s.contains(":")) {
             String[] parts = s.split(":");
@@ -41,12 +52,7 @@ public final class EpsilonGrid {
                 values[i] = Math.round(v * 1e12) / 1e12;
             }
         } else {
-            values = Arrays.stream(s.split(",")).mapToDouble(p -> number(p, spec)).toArray();
-        }
-        for (double v : values) {
-            if (!(v >= 0 && v <= 1)) {
-                throw new IllegalArgumentException("eps must lie in [0, 1], got " + v + " in '" + spec + "'");
-            }
+            values = new double[] {number(s, spec)};
         }
         return values;
     }

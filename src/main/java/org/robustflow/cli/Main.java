@@ -19,6 +19,11 @@ import picocli.CommandLine.Command;
         subcommands = {TrainCommand.class, CertifyCommand.class, ModelCommand.class, BenchCommand.class})
 public final class Main {
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, for tests to execute in-process. */
+    public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         // Bad input is the user's to fix: print the message, not a stack trace.
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -28,6 +33,6 @@ public final class Main {
             }
             return 2;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 }

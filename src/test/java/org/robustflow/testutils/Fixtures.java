@@ -61,6 +61,12 @@ public final class Fixtures {
         return defaultModel;
     }
 
+    /** The Avro file of {@link #defaultModel()}. */
+    public static synchronized Path defaultModelFile() {
+        defaultModel();
+        return DEFAULT_MODEL;
+    }
+
     public static synchronized double defaultModelAccuracy() {
         defaultModel();
         return defaultModelAccuracy;

@@ -1,0 +1,59 @@
+package org.robustflow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.Sweep;
+import org.robustflow.model.Mlp;
+import org.robustflow.testutils.Fixtures;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CertifyCommandTest {
+    @TempDir Path dir;
+
+    @Test
+    void shouldWriteJsonAndVerdictsThatMatchTheSweep() throws Exception {
+        Path json = dir.resolve("box.json");
+        Path csv = dir.resolve("verdicts.csv");
+        String model = Fixtures.defaultModelFile().toString();
+        int exit = Main.commandLine().execute("certify", "--model", model, "--data-dir", Fixtures.MNIST_DIR.toString(),
+                "--limit", "200", "--eps", "0.001,0.002:0.004:3", "--json", json.toString(), "--verdicts", csv.toString());
+        assertThat(exit).isZero();
+
+        Mlp mlp = Fixtures.defaultModel();
+        double[] eps = {0.001, 0.002, 0.003, 0.004};
+        Sweep.Report expected = Sweep.run(mlp, Fixtures.mnistTest().head(200), eps, 1, 16, k -> {});
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertThat(root.get("total").asInt()).isEqualTo(200);
+        assertThat(root.get("correct").asInt()).isEqualTo(expected.correct());
+        assertThat(root.get("eps").size()).isEqualTo(4);
+        for (int e = 0; e < eps.length; e++) {
+            assertThat(root.get("eps").get(EpsilonGrid.key(eps[e])).get("certified").asInt()).isEqualTo(expected.certified(e));
+        }
+        assertThat(expected.certified(0)).isPositive();
+
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines).hasSize(1 + 200 * 4);
+        assertThat(lines.get(0)).isEqualTo("index,eps,verdict");
+        BoxCertifier.Result first = expected.results()[0][0];
+        assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict());
+    }
+
+    @Test
+    void shouldFailWithAClearMessageOnABadEpsList() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        var cli = Main.commandLine();
+        cli.setErr(new java.io.PrintWriter(err));
+        int exit = cli.execute("certify", "--model", Fixtures.defaultModelFile().toString(), "--eps", "0.1:0.01:3");
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("error:").contains("end >= start");
+    }
+}
