@@ -1,0 +1,98 @@
+package org.robustflow.pipeline;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.robustflow.bounds.EpsilonGrid;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * The verification job's settings, immutable. Tuning knobs are declared as {@link ConfigOption}s with
+ * defaults and descriptions; {@link #builder()} sets them in code.
+ *
+ * <pre>{@code
+ * JobConfig cfg = JobConfig.builder().eps(EpsilonGrid.parse("0.01:0.1:10")).boundParallelism(2).build();
+ * }</pre>
+ */
+public final class JobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public static final ConfigOption<String> EPS = ConfigOptions.key("robustflow.eps").stringType()
+            .defaultValue(EpsilonGrid.DEFAULT).withDescription("Epsilons: start:end:count or a comma list.");
+    public static final ConfigOption<Integer> BOUND_PARALLELISM = ConfigOptions.key("robustflow.bound.parallelism")
+            .intType().defaultValue(2).withDescription("Parallel instances of the bound operator.");
+    public static final ConfigOption<Long> RESULT_INTERVAL_MS = ConfigOptions.key("robustflow.results.interval-ms")
+            .longType().defaultValue(500L).withDescription("At most one accuracy update per (run, model, eps) per interval.");
+    public static final ConfigOption<Integer> INPUT_SIZE = ConfigOptions.key("robustflow.input-size").intType()
+            .defaultValue(784).withDescription("Pixels per image the job accepts (28x28).");
+
+    private final double[] eps;
+    private final int boundParallelism;
+    private final long resultIntervalMs;
+    private final int inputSize;
+
+    private JobConfig(Builder b) {
+        this.eps = b.eps.clone();
+        this.boundParallelism = b.boundParallelism;
+        this.resultIntervalMs = b.resultIntervalMs;
+        this.inputSize = b.inputSize;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public double[] eps() {
+        return eps.clone();
+    }
+
+    public int boundParallelism() {
+        return boundParallelism;
+    }
+
+    public long resultIntervalMs() {
+        return resultIntervalMs;
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    @Override
+    public String toString() {
+        return "eps=" + Arrays.toString(eps) + " boundParallelism=" + boundParallelism + " resultIntervalMs=" + resultIntervalMs;
+    }
+
+    /** Builds a {@link JobConfig}; unset values take the options' defaults. */
+    public static final class Builder {
+        private double[] eps = EpsilonGrid.parse(EPS.defaultValue());
+        private int boundParallelism = BOUND_PARALLELISM.defaultValue();
+        private long resultIntervalMs = RESULT_INTERVAL_MS.defaultValue();
+        private int inputSize = INPUT_SIZE.defaultValue();
+
+        public Builder eps(double[] eps) {
+            this.eps = eps.clone();
+            return this;
+        }
+
+        public Builder boundParallelism(int parallelism) {
+            this.boundParallelism = parallelism;
+            return this;
+        }
+
+        public Builder resultIntervalMs(long ms) {
+            this.resultIntervalMs = ms;
+            return this;
+        }
+
+        public Builder inputSize(int inputSize) {
+            this.inputSize = inputSize;
+            return this;
+        }
+
+        public JobConfig build() {
+            return new JobConfig(this);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package org.robustflow.pipeline;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.robustflow.pipeline.functions.AccuracyAggregator;
+import org.robustflow.pipeline.functions.BoundFunction;
+import org.robustflow.pipeline.functions.ExpandEpsilons;
+import org.robustflow.pipeline.functions.ModelStates;
+import org.robustflow.pipeline.records.AccuracyEvent;
+import org.robustflow.pipeline.records.DeadLetterEvent;
+import org.robustflow.pipeline.records.ImageEvent;
+import org.robustflow.pipeline.records.ModelEvent;
+import org.robustflow.pipeline.records.VerdictEvent;
+import org.robustflow.pipeline.records.VerificationTask;
+
+/**
+ * The verification topology, without sources, sinks or execute(), so tests can feed it from memory.
+ *
+ * <pre>
+ * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> box-bounds
+ *        (+ broadcast models) --> verdicts --keyBy(run/model/eps)--> accuracy --> results
+ * </pre>
+ *
+ * <p>The second keyBy spreads the (image, eps) tasks of one image over all bound instances.
+ */
+public final class VerificationJob {
+    private VerificationJob() {}
+
+    /** What the topology produces. */
+    public record Outputs(DataStream<VerdictEvent> verdicts, DataStream<AccuracyEvent> results, DataStream<DeadLetterEvent> deadLetters) {}
+
+    public static Outputs build(DataStream<ImageEvent> images, DataStream<ModelEvent> models, JobConfig cfg) {
+        BroadcastStream<ModelEvent> broadcastModels = models.broadcast(ModelStates.MODELS);
+
+        SingleOutputStreamOperator<VerificationTask> tasks = images
+                .keyBy(image -> image.runId + "/" + image.imageId, Types.STRING)
+                .connect(broadcastModels)
+                .process(new ExpandEpsilons(cfg.eps(), cfg.inputSize()))
+                .name("expand-eps")
+                .uid("expand-eps");
+
+        SingleOutputStreamOperator<VerdictEvent> verdicts = tasks
+                .keyBy(task -> task.runId + "/" + task.imageId + "/" + task.eps, Types.STRING)
+                .connect(broadcastModels)
+                .process(new BoundFunction())
+                .name("box-bounds")
+                .uid("box-bounds")
+                .setParallelism(cfg.boundParallelism());
+
+        SingleOutputStreamOperator<AccuracyEvent> results = verdicts
+                .keyBy(AccuracyAggregator::keyOf, Types.STRING)
+                .process(new AccuracyAggregator(cfg.resultIntervalMs()))
+                .name("accuracy")
+                .uid("accuracy");
+
+        return new Outputs(verdicts, results, tasks.getSideOutput(ModelStates.DEAD_LETTERS));
+    }
+}

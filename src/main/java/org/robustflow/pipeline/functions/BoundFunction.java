@@ -1,0 +1,96 @@
+package org.robustflow.pipeline.functions;
+
+import org.apache.flink.annotation.VisibleForTesting;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Meter;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.pipeline.records.ModelEvent;
+import org.robustflow.pipeline.records.VerdictEvent;
+import org.robustflow.pipeline.records.VerificationTask;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides one (image, eps) task with box bounds under the task's model version.
+ *
+ * <p>The task names its model version; broadcast and task channels are not ordered against each other,
+ * so a task may arrive before its model reaches this instance: it then waits in keyed state until the
+ * model does. Verdicts per second are a dashboard metric.
+ */
+@VisibleForTesting
+public class BoundFunction extends KeyedBroadcastProcessFunction<String, VerificationTask, ModelEvent, VerdictEvent> {
+    private static final long serialVersionUID = 1L;
+    public static final String METHOD = "box";
+
+    static final ListStateDescriptor<VerificationTask> PENDING =
+            new ListStateDescriptor<>("tasks-waiting-for-model", TypeInformation.of(VerificationTask.class));
+
+    private transient ListState<VerificationTask> pending;
+    private transient Map<String, BoxCertifier> certifiers;
+    private transient ModelRegistry registry;
+    private transient Meter verdictsPerSecond;
+    private transient Counter certified;
+
+    @Override
+    public void open(OpenContext openContext) {
+        pending = getRuntimeContext().getListState(PENDING);
+        certifiers = new HashMap<>();
+        registry = new ModelRegistry();
+        verdictsPerSecond = getRuntimeContext().getMetricGroup().meter("verdictsPerSecond", new MeterView(10));
+        certified = getRuntimeContext().getMetricGroup().counter("certified");
+    }
+
+    @Override
+    public void processElement(VerificationTask task, ReadOnlyContext ctx, Collector<VerdictEvent> out) throws Exception {
+        ModelEvent model = ctx.getBroadcastState(ModelStates.MODELS).get(task.modelVersion);
+        if (model == null) {
+            pending.add(task);
+            return;
+        }
+        out.collect(decide(task, model));
+    }
+
+    @Override
+    public void processBroadcastElement(ModelEvent model, Context ctx, Collector<VerdictEvent> out) throws Exception {
+        try {
+            registry.get(model);
+        } catch (IllegalArgumentException e) {
+            return; // ExpandEpsilons reports it; no task ever names an invalid model
+        }
+        ctx.getBroadcastState(ModelStates.MODELS).put(model.version, model);
+        ctx.applyToKeyedState(PENDING, (key, state) -> {
+            List<VerificationTask> stillWaiting = new ArrayList<>();
+            for (VerificationTask task : state.get()) {
+                if (task.modelVersion.equals(model.version)) {
+                    out.collect(decide(task, model));
+                } else {
+                    stillWaiting.add(task);
+                }
+            }
+            state.update(stillWaiting);
+        });
+    }
+
+    private VerdictEvent decide(VerificationTask task, ModelEvent model) {
+        long start = System.nanoTime();
+        BoxCertifier certifier = certifiers.computeIfAbsent(model.version, v -> new BoxCertifier(registry.get(model)));
+        BoxCertifier.Result r = certifier.certify(
+                task.scaledPixels(), new int[] {task.label}, new int[] {0}, new double[] {task.eps})[0];
+        long micros = (System.nanoTime() - start) / 1000;
+        verdictsPerSecond.markEvent();
+        if (r.verdict() == org.robustflow.bounds.Verdict.CERTIFIED) {
+            certified.inc();
+        }
+        return new VerdictEvent(task, r.verdict(), METHOD, r.predicted(), r.marginLowerBound(), r.unstableRelus(), micros);
+    }
+}

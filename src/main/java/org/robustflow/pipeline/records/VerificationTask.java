@@ -1,0 +1,32 @@
+package org.robustflow.pipeline.records;
+
+/** One unit of work: an image at one eps under one model version. */
+public class VerificationTask {
+    public String runId;
+    public long imageId;
+    public int label;
+    public byte[] pixels;
+    public double eps;
+    public String modelVersion;
+    public int expectedTotal;
+
+    public VerificationTask() {}
+
+    public VerificationTask(ImageEvent image, double eps, String modelVersion) {
+        this.runId = image.runId;
+        this.imageId = image.imageId;
+        this.label = image.label;
+        this.pixels = image.pixels;
+        this.eps = eps;
+        this.modelVersion = modelVersion;
+        this.expectedTotal = image.expectedTotal;
+    }
+
+    public double[] scaledPixels() {
+        double[] x = new double[pixels.length];
+        for (int k = 0; k < x.length; k++) {
+            x[k] = (pixels[k] & 0xff) / 255.0;
+        }
+        return x;
+    }
+}

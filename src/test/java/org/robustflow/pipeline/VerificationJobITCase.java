@@ -1,0 +1,83 @@
+package org.robustflow.pipeline;
+
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.Sweep;
+import org.robustflow.model.Mlp;
+import org.robustflow.pipeline.records.AccuracyEvent;
+import org.robustflow.pipeline.records.ImageEvent;
+import org.robustflow.pipeline.records.ModelEvent;
+import org.robustflow.pipeline.records.VerdictEvent;
+import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.PipelineFixtures;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The topology on a MiniCluster at parallelism 2, fed from memory, against the offline sweep. */
+class VerificationJobITCase {
+    private static final int IMAGES = 300;
+    private static final double[] EPS = {0.0005, 0.001, 0.002, 0.01};
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        List<ImageEvent> images = PipelineFixtures.images("run-1", IMAGES);
+        DataStream<ImageEvent> imageStream = env.fromData(images);
+        DataStream<ModelEvent> models = env.fromData(PipelineFixtures.modelEvent(Fixtures.defaultModel()));
+        JobConfig cfg = JobConfig.builder().eps(EPS).boundParallelism(2).resultIntervalMs(50).build();
+        VerificationJob.Outputs outputs = VerificationJob.build(imageStream, models, cfg);
+        return new Outputs(pick.apply(outputs).executeAndCollect(100_000));
+    }
+
+    private record Outputs(List<?> items) {}
+
+    @Test
+    void shouldMatchTheOfflineSweepExactly() throws Exception {
+        @SuppressWarnings("unchecked")
+        List<AccuracyEvent> results = (List<AccuracyEvent>) run(VerificationJob.Outputs::results).items();
+        Map<String, AccuracyEvent> finals = results.stream().filter(a -> a.complete)
+                .collect(Collectors.toMap(a -> EpsilonGrid.key(a.eps), a -> a));
+        assertThat(finals).hasSize(EPS.length);
+
+        Mlp mlp = Fixtures.defaultModel();
+        Sweep.Report expected = Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), EPS, 1, 64, k -> {});
+        for (int e = 0; e < EPS.length; e++) {
+            AccuracyEvent a = finals.get(EpsilonGrid.key(EPS[e]));
+            assertThat(a.seen).isEqualTo(IMAGES);
+            assertThat(a.certified).as("certified at %s", EPS[e]).isEqualTo(expected.certified(e));
+            assertThat(a.misclassified).isEqualTo(IMAGES - expected.correct());
+            assertThat(a.modelVersion).isEqualTo(mlp.version());
+        }
+        assertThat(expected.certified(0)).isPositive();
+    }
+
+    @Test
+    void shouldEmitEveryVerdictExactlyOnce() throws Exception {
+        @SuppressWarnings("unchecked")
+        List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts).items();
+        assertThat(verdicts).hasSize(IMAGES * EPS.length);
+        Set<String> pairs = new HashSet<>();
+        for (VerdictEvent v : verdicts) {
+            pairs.add(v.imageId + "@" + v.eps);
+        }
+        assertThat(pairs).hasSize(IMAGES * EPS.length);
+    }
+}
