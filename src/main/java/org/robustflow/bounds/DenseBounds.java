@@ -1,19 +1,14 @@
 package org.robustflow.bounds;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.robustflow.model.DenseLayer;
 
-import java.nio.DoubleBuffer;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Box bounds of y = W x + b in centre-radius form: c' = W c + b, r' = |W| r (two matrix products
- * instead of four for the lower/upper form). The products run in double on BLAS through ND4J into
- * preallocated per-thread buffers; the element-wise work runs in plain Java.
+ * instead of four for the lower/upper form). The products run in double on BLAS (see {@link Matmul});
+ * the element-wise work runs in plain Java.
  *
  * <p><b>Soundness under rounding.</b> Any order of summation of an n-term dot product in double has an
  * error of at most gamma_n * sum |w_i x_i|, gamma_n = n u / (1 - n u), u = 2^-53 (Higham, "Accuracy and
@@ -29,28 +24,27 @@ import java.util.Map;
 final class DenseBounds implements LayerBounds {
     private static final double UNIT_ROUNDOFF = 0x1p-53;
     private static final double UNDERFLOW_GUARD = 1e-290;
-    private static final int MAX_CACHED_BATCH_SIZES = 8;
 
     private final int in;
     private final int out;
+    /** W, [out, in]. */
+    private final INDArray weight;
+    /** W^T, [in, out]. */
     private final INDArray weightT;
-    private final INDArray absWeightT;
+    /** |W|, [out, in]. */
+    private final INDArray absWeight;
     private final double[] bias;
     /** The relative error factor u (2n + 8). */
     private final double relative;
     /** |b_o| times the relative error factor, plus the underflow guard. */
     private final double[] scaledAbsBias;
-    /** Preallocated ND4J operands per thread and batch size: allocating them per call costs more than the products. */
-    private final ThreadLocal<Map<Integer, Buffers>> buffers = ThreadLocal.withInitial(HashMap::new);
-
-    /** {@code radiusAndMagnitude} holds r in its first rows and m below; so does its product. */
-    private record Buffers(INDArray centre, INDArray radiusAndMagnitude, INDArray outCentre, INDArray outRadiusAndError) {}
 
     DenseBounds(DenseLayer layer) {
         this.in = layer.inputSize();
         this.out = layer.outputSize();
         this.weightT = layer.weightT();
-        this.absWeightT = Transforms.abs(weightT, true);
+        this.weight = layer.weightMatrix();
+        this.absWeight = Transforms.abs(weight, true);
         this.bias = layer.biases();
         this.relative = (2.0 * in + 8.0) * UNIT_ROUNDOFF;
         this.scaledAbsBias = new double[out];
@@ -65,42 +59,21 @@ final class DenseBounds implements LayerBounds {
             throw new IllegalArgumentException("layer takes " + in + " inputs, bounds have " + input.width());
         }
         int rows = input.rows();
-        Map<Integer, Buffers> cache = buffers.get();
-        if (cache.size() > MAX_CACHED_BATCH_SIZES && !cache.containsKey(rows)) {
-            cache.clear(); // streaming micro-batches vary in size: keep the cache small
-        }
-        Buffers b = cache.computeIfAbsent(rows, r -> new Buffers(
-                Nd4j.create(DataType.DOUBLE, r, in), Nd4j.create(DataType.DOUBLE, 2L * r, in),
-                Nd4j.create(DataType.DOUBLE, r, out), Nd4j.create(DataType.DOUBLE, 2L * r, out)));
-
         double[] lower = input.lower();
         double[] upper = input.upper();
-        double[] centre = new double[in];
-        double[] radius = new double[in];
-        double[] magnitude = new double[in];
-        DoubleBuffer centreBuf = b.centre().data().asNioDouble();
-        DoubleBuffer radiusBuf = b.radiusAndMagnitude().data().asNioDouble();
+        double[] centre = new double[rows * in];
+        // r in the first rows, m below: one BLAS call gives |W| r and |W| m.
+        double[] radiusAndMagnitude = new double[2 * rows * in];
         int magnitudeOffset = rows * in;
-        for (int r = 0; r < rows; r++) {
-            int base = r * in;
-            for (int k = 0; k < in; k++) {
-                double lo = lower[base + k];
-                double hi = upper[base + k];
-                centre[k] = (lo + hi) * 0.5;
-                radius[k] = (hi - lo) * 0.5;
-                magnitude[k] = Math.max(Math.abs(lo), Math.abs(hi));
-            }
-            centreBuf.put(base, centre);
-            radiusBuf.put(base, radius);
-            radiusBuf.put(magnitudeOffset + base, magnitude);
+        for (int k = 0; k < rows * in; k++) {
+            double lo = lower[k];
+            double hi = upper[k];
+            centre[k] = (lo + hi) * 0.5;
+            radiusAndMagnitude[k] = (hi - lo) * 0.5;
+            radiusAndMagnitude[magnitudeOffset + k] = Math.max(Math.abs(lo), Math.abs(hi));
         }
-        b.centre().mmuli(weightT, b.outCentre());
-        b.radiusAndMagnitude().mmuli(absWeightT, b.outRadiusAndError());
-
-        double[] outCentre = new double[rows * out];
-        double[] outRadiusAndError = new double[2 * rows * out];
-        b.outCentre().data().asNioDouble().get(0, outCentre);
-        b.outRadiusAndError().data().asNioDouble().get(0, outRadiusAndError);
+        double[] outCentre = Matmul.multiply(centre, rows, weight);
+        double[] outRadiusAndError = Matmul.multiply(radiusAndMagnitude, 2 * rows, absWeight);
         int errorOffset = rows * out;
         double[] outLower = new double[rows * out];
         double[] outUpper = new double[rows * out];
@@ -115,5 +88,35 @@ final class DenseBounds implements LayerBounds {
             }
         }
         return new Interval(outLower, outUpper, rows, out);
+    }
+
+    @Override
+    public LinearBounds backSubstitute(LinearBounds over, double[] inputLower, double[] inputUpper) {
+        int rows = over.rows;
+        boolean upper = over.hasUpper();
+        // Lower and upper coefficient matrices stacked: one BLAS call for both.
+        double[] stacked = upper ? new double[2 * rows * out] : over.lowerA;
+        if (upper) {
+            System.arraycopy(over.lowerA, 0, stacked, 0, rows * out);
+            System.arraycopy(over.upperA, 0, stacked, rows * out, rows * out);
+        }
+        double[] product = Matmul.multiply(stacked, upper ? 2 * rows : rows, weightT);
+        double[] lowerA = java.util.Arrays.copyOfRange(product, 0, rows * in);
+        double[] upperA = upper ? java.util.Arrays.copyOfRange(product, rows * in, 2 * rows * in) : null;
+        return new LinearBounds(rows, in, lowerA, shift(over.lowerA, over.lowerC, rows),
+                upperA, upper ? shift(over.upperA, over.upperC, rows) : null);
+    }
+
+    /** c + A b. */
+    private double[] shift(double[] a, double[] c, int rows) {
+        double[] result = c.clone();
+        for (int q = 0; q < rows; q++) {
+            double sum = 0;
+            for (int o = 0; o < out; o++) {
+                sum += a[q * out + o] * bias[o];
+            }
+            result[q] += sum;
+        }
+        return result;
     }
 }

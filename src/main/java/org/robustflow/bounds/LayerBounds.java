@@ -7,13 +7,22 @@ import org.robustflow.model.ReluLayer;
 /**
  * Bound propagation for one layer type: one method per bound method.
  *
- * <p>Box (interval bound propagation, Gowal et al. 2018, "On the Effectiveness of Interval Bound
- * Propagation for Training Verifiably Robust Models", eq. 6) is the first; a tighter method is added
- * as another method here, implemented by each layer type, not as a new hierarchy.
+ * <p>{@link #box} is interval bound propagation (Gowal et al. 2018, "On the Effectiveness of Interval
+ * Bound Propagation for Training Verifiably Robust Models", eq. 6). {@link #backSubstitute} is the step
+ * of linear-relaxation back-substitution (CROWN, Zhang et al. 2018, "Efficient Neural Network Robustness
+ * Certification with General Activation Functions"; DeepPoly, Singh et al. 2019), which {@link
+ * CrownPropagator} drives through the network.
  */
 public interface LayerBounds {
     /** Sound element-wise output bounds for inputs anywhere in {@code in}. */
     Interval box(Interval in);
+
+    /**
+     * Rewrites linear bounds over this layer's output into linear bounds over its input, for one row.
+     *
+     * @param inputLower sound lower bounds of this layer's input (needed by ReLU; dense ignores them)
+     */
+    LinearBounds backSubstitute(LinearBounds over, double[] inputLower, double[] inputUpper);
 
     static LayerBounds of(Layer layer) {
         if (layer instanceof DenseLayer dense) {

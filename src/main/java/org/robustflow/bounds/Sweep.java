@@ -12,8 +12,8 @@ import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
 
 /**
- * Certifies a whole data set at a list of epsilons with box bounds, in chunks of images spread over
- * threads: the offline counterpart of the streaming job, and the reference its results must equal.
+ * Certifies a whole data set at a list of epsilons, in chunks of images spread over threads: the
+ * offline counterpart of the streaming job, and the reference its results must equal.
  */
 public final class Sweep {
     /** Images per ND4J batch; times the eps count gives the rows per call (640 for 64 x 10). */
@@ -22,10 +22,10 @@ public final class Sweep {
     private Sweep() {}
 
     /** Per-(image, eps) results and their totals. */
-    public record Report(int total, int correct, double[] eps, BoxCertifier.Result[][] results) {
+    public record Report(int total, int correct, double[] eps, Certifier.Result[][] results) {
         public int certified(int epsIndex) {
             int k = 0;
-            for (BoxCertifier.Result[] row : results) {
+            for (Certifier.Result[] row : results) {
                 if (row[epsIndex].verdict() == Verdict.CERTIFIED) {
                     k++;
                 }
@@ -42,10 +42,16 @@ public final class Sweep {
      * @param progress told the number of images finished after each chunk (from worker threads)
      */
     public static Report run(Mlp mlp, MnistDataset data, double[] eps, int threads, int chunk, IntConsumer progress) {
-        BoxCertifier certifier = new BoxCertifier(mlp);
+        return run(new BoxCertifier(mlp), data, eps, threads, chunk, progress);
+    }
+
+    /**
+     * @param progress told the number of images finished after each chunk (from worker threads)
+     */
+    public static Report run(Certifier certifier, MnistDataset data, double[] eps, int threads, int chunk, IntConsumer progress) {
         int n = data.size();
         int pixels = data.pixelsPerImage();
-        BoxCertifier.Result[][] results = new BoxCertifier.Result[n][];
+        Certifier.Result[][] results = new Certifier.Result[n][];
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads));
         try {
             List<Future<?>> futures = new ArrayList<>();
@@ -59,7 +65,7 @@ public final class Sweep {
                         data.writePixels(start + i, images, i * pixels);
                         labels[i] = data.label(start + i);
                     }
-                    BoxCertifier.Result[][] grid = certifier.certifyGrid(images, labels, eps);
+                    Certifier.Result[][] grid = certifier.certifyGrid(images, labels, eps);
                     System.arraycopy(grid, 0, results, start, size);
                     progress.accept(size);
                 }));

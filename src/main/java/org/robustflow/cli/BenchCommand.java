@@ -1,5 +1,6 @@
 package org.robustflow.cli;
 
+import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.Sweep;
 import org.robustflow.data.DatasetLoader;
@@ -20,7 +21,7 @@ import java.util.concurrent.Callable;
  * pass (JIT, ND4J initialisation) and then {@code --repeat} timed passes; the median is reported.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure box-bound throughput (verdicts per second) on the test set x eps grid.")
+        description = "Measure bound throughput (verdicts per second) on the test set x eps grid.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model file (default: the default model).")
     Path model;
@@ -41,6 +42,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Images per ND4J batch, one or more values (default: ${DEFAULT-VALUE}).")
     int[] chunks;
 
+    @Option(names = "--method", defaultValue = "box", description = "Bound method: box or crown (default: ${DEFAULT-VALUE}).")
+    String method;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Timed passes per configuration (default: ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -55,17 +59,17 @@ public final class BenchCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         int[] threadCounts = threads != null ? threads : cores > 1 ? new int[] {1, cores} : new int[] {1};
         String omp = System.getenv("OMP_NUM_THREADS");
-        System.out.printf("box bounds, model %s, %d images x %d eps = %d verdicts per pass, OMP_NUM_THREADS=%s, %d cores%n",
+        System.out.printf(method + " bounds, model %s, %d images x %d eps = %d verdicts per pass, OMP_NUM_THREADS=%s, %d cores%n",
                 mlp.architecture(), test.size(), epsValues.length, test.size() * epsValues.length, omp, cores);
         System.out.printf("%7s  %6s  %10s  %14s  %16s%n", "threads", "chunk", "pass (s)", "verdicts/s", "us per verdict");
         long verdicts = (long) test.size() * epsValues.length;
         for (int chunk : chunks) {
             for (int t : threadCounts) {
-                Sweep.run(mlp, test, epsValues, t, chunk, k -> {});
+                Sweep.run(Certifier.of(method, mlp), test, epsValues, t, chunk, k -> {});
                 double[] times = new double[repeat];
                 for (int r = 0; r < repeat; r++) {
                     long start = System.nanoTime();
-                    Sweep.run(mlp, test, epsValues, t, chunk, k -> {});
+                    Sweep.run(Certifier.of(method, mlp), test, epsValues, t, chunk, k -> {});
                     times[r] = (System.nanoTime() - start) / 1e9;
                 }
                 Arrays.sort(times);

@@ -3,7 +3,7 @@ package org.robustflow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ProgressBar;
-import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.Sweep;
 import org.robustflow.data.DatasetLoader;
@@ -35,7 +35,8 @@ public final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST in data/mnist).")
     Path dataDir;
 
-    @Option(names = "--method", defaultValue = "box", description = "Bound method: box (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "crown",
+            description = "Bound method: box (interval) or crown (linear relaxation, tighter, slower) (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT,
@@ -56,10 +57,6 @@ public final class CertifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!method.equals("box")) {
-            System.err.println("unknown --method '" + method + "': available: box");
-            return 2;
-        }
         double[] epsValues = EpsilonGrid.parse(eps);
         MnistDataset test = Workspace.load(dataDir, DatasetLoader.Split.TEST);
         if (limit != null) {
@@ -71,9 +68,10 @@ public final class CertifyCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Sweep.Report report;
         try (ProgressBar bar = Progress.bar("certify", test.size(), " img")) {
-            report = Sweep.run(mlp, test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
+            report = Sweep.run(Certifier.of(method, mlp), test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.println("method " + method);
         printTable(report, mlp, System.out);
         System.out.printf(Locale.ROOT, "%d images x %d eps in %.2f s (%.0f verdicts/s, %d threads)%n",
                 report.total(), epsValues.length, seconds, report.total() * epsValues.length / seconds, workers);
@@ -112,7 +110,7 @@ public final class CertifyCommand implements Callable<Integer> {
         createParent(file);
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
             w.write("index,eps,verdict\n");
-            BoxCertifier.Result[][] results = report.results();
+            Certifier.Result[][] results = report.results();
             for (int i = 0; i < results.length; i++) {
                 for (int e = 0; e < report.eps().length; e++) {
                     w.write(i + "," + EpsilonGrid.key(report.eps()[e]) + "," + results[i][e].verdict() + "\n");

@@ -17,6 +17,7 @@ public final class DenseLayer implements Layer {
     private final double[][] columns;
     private volatile INDArray weightT;
     private volatile INDArray biasRow;
+    private volatile INDArray weightMatrix;
 
     public DenseLayer(double[][] weight, double[] bias) {
         if (weight.length == 0 || weight.length != bias.length) {
@@ -97,6 +98,16 @@ public final class DenseLayer implements Layer {
         if (w == null) {
             w = Nd4j.create(deepCopy(weight)).castTo(DataType.DOUBLE).transpose().dup('c');
             weightT = w;
+        }
+        return w;
+    }
+
+    /** W as an ND4J matrix [out, in], double. Shared and read-only. */
+    public INDArray weightMatrix() {
+        INDArray w = weightMatrix;
+        if (w == null) {
+            w = Nd4j.create(deepCopy(weight)).castTo(DataType.DOUBLE).dup('c');
+            weightMatrix = w;
         }
         return w;
     }

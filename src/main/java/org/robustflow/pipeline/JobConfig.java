@@ -20,6 +20,8 @@ public final class JobConfig implements Serializable {
 
     public static final ConfigOption<String> EPS = ConfigOptions.key("robustflow.eps").stringType()
             .defaultValue(EpsilonGrid.DEFAULT).withDescription("Epsilons: start:end:count or a comma list.");
+    public static final ConfigOption<String> METHOD = ConfigOptions.key("robustflow.bound.method").stringType()
+            .defaultValue("crown").withDescription("Bound method: box (interval) or crown (linear relaxation).");
     public static final ConfigOption<Integer> BOUND_PARALLELISM = ConfigOptions.key("robustflow.bound.parallelism")
             .intType().defaultValue(2).withDescription("Parallel instances of the bound operator.");
     public static final ConfigOption<Long> RESULT_INTERVAL_MS = ConfigOptions.key("robustflow.results.interval-ms")
@@ -28,12 +30,14 @@ public final class JobConfig implements Serializable {
             .defaultValue(784).withDescription("Pixels per image the job accepts (28x28).");
 
     private final double[] eps;
+    private final String method;
     private final int boundParallelism;
     private final long resultIntervalMs;
     private final int inputSize;
 
     private JobConfig(Builder b) {
         this.eps = b.eps.clone();
+        this.method = b.method;
         this.boundParallelism = b.boundParallelism;
         this.resultIntervalMs = b.resultIntervalMs;
         this.inputSize = b.inputSize;
@@ -45,6 +49,10 @@ public final class JobConfig implements Serializable {
 
     public double[] eps() {
         return eps.clone();
+    }
+
+    public String method() {
+        return method;
     }
 
     public int boundParallelism() {
@@ -61,18 +69,24 @@ public final class JobConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "eps=" + Arrays.toString(eps) + " boundParallelism=" + boundParallelism + " resultIntervalMs=" + resultIntervalMs;
+        return "eps=" + Arrays.toString(eps) + " method=" + method + " boundParallelism=" + boundParallelism + " resultIntervalMs=" + resultIntervalMs;
     }
 
     /** Builds a {@link JobConfig}; unset values take the options' defaults. */
     public static final class Builder {
         private double[] eps = EpsilonGrid.parse(EPS.defaultValue());
+        private String method = METHOD.defaultValue();
         private int boundParallelism = BOUND_PARALLELISM.defaultValue();
         private long resultIntervalMs = RESULT_INTERVAL_MS.defaultValue();
         private int inputSize = INPUT_SIZE.defaultValue();
 
         public Builder eps(double[] eps) {
             this.eps = eps.clone();
+            return this;
+        }
+
+        public Builder method(String method) {
+            this.method = method;
             return this;
         }
 

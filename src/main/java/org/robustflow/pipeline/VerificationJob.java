@@ -19,7 +19,7 @@ import org.robustflow.pipeline.records.VerificationTask;
  * The verification topology, without sources, sinks or execute(), so tests can feed it from memory.
  *
  * <pre>
- * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> box-bounds
+ * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> bounds
  *        (+ broadcast models) --> verdicts --keyBy(run/model/eps)--> accuracy --> results
  * </pre>
  *
@@ -44,9 +44,9 @@ public final class VerificationJob {
         SingleOutputStreamOperator<VerdictEvent> verdicts = tasks
                 .keyBy(task -> task.runId + "/" + task.imageId + "/" + task.eps, Types.STRING)
                 .connect(broadcastModels)
-                .process(new BoundFunction())
-                .name("box-bounds")
-                .uid("box-bounds")
+                .process(new BoundFunction(cfg.method()))
+                .name("bounds-" + cfg.method())
+                .uid("bounds")
                 .setParallelism(cfg.boundParallelism());
 
         SingleOutputStreamOperator<AccuracyEvent> results = verdicts

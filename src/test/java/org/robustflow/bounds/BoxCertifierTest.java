@@ -21,8 +21,8 @@ class BoxCertifierTest {
         BoxCertifier certifier = new BoxCertifier(TWO_PIXELS);
         // x = (0.6, 0.4). On the box, lower(logit0) = 0.6-e - (0.4+e), upper(logit1) = 0.4+e - (0.6-e):
         // the margin bound is 2 * (0.2 - 2e), positive for e < 0.1.
-        BoxCertifier.Result[][] grid = certifier.certifyGrid(new double[] {0.6, 0.4}, new int[] {0}, new double[] {0.05, 0.099, 0.1, 0.2});
-        assertThat(grid[0]).extracting(BoxCertifier.Result::verdict)
+        Certifier.Result[][] grid = certifier.certifyGrid(new double[] {0.6, 0.4}, new int[] {0}, new double[] {0.05, 0.099, 0.1, 0.2});
+        assertThat(grid[0]).extracting(Certifier.Result::verdict)
                 .containsExactly(Verdict.CERTIFIED, Verdict.CERTIFIED, Verdict.UNKNOWN, Verdict.UNKNOWN);
         assertThat(grid[0][0].marginLowerBound()).isCloseTo(0.2, within(1e-9));
         assertThat(grid[0][0].predicted()).isZero();
@@ -31,8 +31,8 @@ class BoxCertifierTest {
     @Test
     void shouldMarkMisclassifiedImagesAtEveryEps() {
         BoxCertifier certifier = new BoxCertifier(TWO_PIXELS);
-        BoxCertifier.Result[][] grid = certifier.certifyGrid(new double[] {0.6, 0.4}, new int[] {1}, new double[] {0, 0.01});
-        assertThat(grid[0]).extracting(BoxCertifier.Result::verdict).containsOnly(Verdict.MISCLASSIFIED);
+        Certifier.Result[][] grid = certifier.certifyGrid(new double[] {0.6, 0.4}, new int[] {1}, new double[] {0, 0.01});
+        assertThat(grid[0]).extracting(Certifier.Result::verdict).containsOnly(Verdict.MISCLASSIFIED);
     }
 
     @Test
@@ -44,7 +44,7 @@ class BoxCertifierTest {
         for (int i = 0; i < test.size(); i++) {
             test.writePixels(i, images, i * 784);
         }
-        BoxCertifier.Result[][] grid = new BoxCertifier(mlp).certifyGrid(images, test.labels(), eps);
+        Certifier.Result[][] grid = new BoxCertifier(mlp).certifyGrid(images, test.labels(), eps);
         Random random = new Random(11);
         int certified = 0;
         for (int i = 0; i < test.size(); i++) {
@@ -71,8 +71,8 @@ class BoxCertifierTest {
         Mlp mlp = Fixtures.defaultModel();
         double[] x = Fixtures.mnistTest().pixels(0);
         BoxCertifier certifier = new BoxCertifier(mlp);
-        BoxCertifier.Result[][] grid = certifier.certifyGrid(x, new int[] {7}, new double[] {0, 0.02});
-        BoxCertifier.Result[] rows = certifier.certify(x, new int[] {7}, new int[] {0, 0}, new double[] {0.02, 0});
+        Certifier.Result[][] grid = certifier.certifyGrid(x, new int[] {7}, new double[] {0, 0.02});
+        Certifier.Result[] rows = certifier.certify(x, new int[] {7}, new int[] {0, 0}, new double[] {0.02, 0});
         assertThat(grid[0][0].unstableRelus()).isZero();
         assertThat(grid[0][1].unstableRelus()).isPositive().isLessThanOrEqualTo(mlp.hiddenNeurons());
         assertThat(rows[0]).isEqualTo(grid[0][1]);

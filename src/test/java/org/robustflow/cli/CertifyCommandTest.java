@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.Sweep;
 import org.robustflow.model.Mlp;
@@ -25,7 +26,7 @@ class CertifyCommandTest {
         Path csv = dir.resolve("verdicts.csv");
         String model = Fixtures.defaultModelFile().toString();
         int exit = Main.commandLine().execute("certify", "--model", model, "--data-dir", Fixtures.MNIST_DIR.toString(),
-                "--limit", "200", "--eps", "0.001,0.002:0.004:3", "--json", json.toString(), "--verdicts", csv.toString());
+                "--limit", "200", "--method", "box", "--eps", "0.001,0.002:0.004:3", "--json", json.toString(), "--verdicts", csv.toString());
         assertThat(exit).isZero();
 
         Mlp mlp = Fixtures.defaultModel();
@@ -43,7 +44,7 @@ class CertifyCommandTest {
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines).hasSize(1 + 200 * 4);
         assertThat(lines.get(0)).isEqualTo("index,eps,verdict");
-        BoxCertifier.Result first = expected.results()[0][0];
+        Certifier.Result first = expected.results()[0][0];
         assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict());
     }
 

@@ -42,7 +42,7 @@ class VerificationJobITCase {
         List<ImageEvent> images = PipelineFixtures.images("run-1", IMAGES);
         DataStream<ImageEvent> imageStream = env.fromData(images);
         DataStream<ModelEvent> models = env.fromData(PipelineFixtures.modelEvent(Fixtures.defaultModel()));
-        JobConfig cfg = JobConfig.builder().eps(EPS).boundParallelism(2).resultIntervalMs(50).build();
+        JobConfig cfg = JobConfig.builder().method("box").eps(EPS).boundParallelism(2).resultIntervalMs(50).build();
         VerificationJob.Outputs outputs = VerificationJob.build(imageStream, models, cfg);
         return new Outputs(pick.apply(outputs).executeAndCollect(100_000));
     }

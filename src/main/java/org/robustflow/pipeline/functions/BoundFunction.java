@@ -10,7 +10,7 @@ import org.apache.flink.metrics.Meter;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
-import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.bounds.Certifier;
 import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Decides one (image, eps) task with box bounds under the task's model version.
+ * Decides one (image, eps) task with sound bounds (box or crown) under the task's model version.
  *
  * <p>The task names its model version; broadcast and task channels are not ordered against each other,
  * so a task may arrive before its model reaches this instance: it then waits in keyed state until the
@@ -30,16 +30,21 @@ import java.util.Map;
 @VisibleForTesting
 public class BoundFunction extends KeyedBroadcastProcessFunction<String, VerificationTask, ModelEvent, VerdictEvent> {
     private static final long serialVersionUID = 1L;
-    public static final String METHOD = "box";
 
     static final ListStateDescriptor<VerificationTask> PENDING =
             new ListStateDescriptor<>("tasks-waiting-for-model", TypeInformation.of(VerificationTask.class));
 
     private transient ListState<VerificationTask> pending;
-    private transient Map<String, BoxCertifier> certifiers;
+    private final String method;
+    private transient Map<String, Certifier> certifiers;
     private transient ModelRegistry registry;
     private transient Meter verdictsPerSecond;
     private transient Counter certified;
+
+    /** @param method bound method, see {@link Certifier#of} */
+    public BoundFunction(String method) {
+        this.method = method;
+    }
 
     @Override
     public void open(OpenContext openContext) {
@@ -83,14 +88,14 @@ public class BoundFunction extends KeyedBroadcastProcessFunction<String, Verific
 
     private VerdictEvent decide(VerificationTask task, ModelEvent model) {
         long start = System.nanoTime();
-        BoxCertifier certifier = certifiers.computeIfAbsent(model.version, v -> new BoxCertifier(registry.get(model)));
-        BoxCertifier.Result r = certifier.certify(
+        Certifier certifier = certifiers.computeIfAbsent(model.version, v -> Certifier.of(method, registry.get(model)));
+        Certifier.Result r = certifier.certify(
                 task.scaledPixels(), new int[] {task.label}, new int[] {0}, new double[] {task.eps})[0];
         long micros = (System.nanoTime() - start) / 1000;
         verdictsPerSecond.markEvent();
         if (r.verdict() == org.robustflow.bounds.Verdict.CERTIFIED) {
             certified.inc();
         }
-        return new VerdictEvent(task, r.verdict(), METHOD, r.predicted(), r.marginLowerBound(), r.unstableRelus(), micros);
+        return new VerdictEvent(task, r.verdict(), certifier.method(), r.predicted(), r.marginLowerBound(), r.unstableRelus(), micros);
     }
 }

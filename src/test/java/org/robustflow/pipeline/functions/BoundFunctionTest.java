@@ -6,6 +6,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.robustflow.bounds.BoxCertifier;
+import org.robustflow.bounds.Certifier;
 import org.robustflow.model.Mlp;
 import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
@@ -22,7 +23,7 @@ class BoundFunctionTest {
     void shouldDecideTasksLikeTheOfflineCertifierAndWaitForTheirModel() throws Exception {
         Mlp mlp = Fixtures.defaultModel();
         try (var h = new KeyedTwoInputStreamOperatorTestHarness<String, VerificationTask, ModelEvent, VerdictEvent>(
-                new CoBroadcastWithKeyedOperator<>(new BoundFunction(), List.of(ModelStates.MODELS)),
+                new CoBroadcastWithKeyedOperator<>(new BoundFunction("box"), List.of(ModelStates.MODELS)),
                 (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps, null, Types.STRING)) {
             h.open();
             VerificationTask task = new VerificationTask(PipelineFixtures.image("r", 0, 1), 0.001, mlp.version());
@@ -33,7 +34,7 @@ class BoundFunctionTest {
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
             List<VerdictEvent> out = h.extractOutputValues();
             assertThat(out).hasSize(1);
-            BoxCertifier.Result expected = new BoxCertifier(mlp).certifyGrid(
+            Certifier.Result expected = new BoxCertifier(mlp).certifyGrid(
                     Fixtures.mnistTest().pixels(0), new int[] {7}, new double[] {0.001})[0][0];
             assertThat(out.get(0).verdict).isEqualTo(expected.verdict());
             assertThat(out.get(0).marginLowerBound).isEqualTo(expected.marginLowerBound());
