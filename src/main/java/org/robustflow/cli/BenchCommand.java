@@ -2,7 +2,7 @@ package org.robustflow.cli;
 
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.bounds.Sweep;
+import org.robustflow.verify.Sweep;
 import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Mlp;
@@ -65,11 +65,11 @@ public final class BenchCommand implements Callable<Integer> {
         long verdicts = (long) test.size() * epsValues.length;
         for (int chunk : chunks) {
             for (int t : threadCounts) {
-                Sweep.run(Certifier.of(method, mlp), test, epsValues, t, chunk, k -> {});
+                Sweep.run(Certifier.of(method, mlp), null, test, epsValues, t, chunk, k -> {});
                 double[] times = new double[repeat];
                 for (int r = 0; r < repeat; r++) {
                     long start = System.nanoTime();
-                    Sweep.run(Certifier.of(method, mlp), test, epsValues, t, chunk, k -> {});
+                    Sweep.run(Certifier.of(method, mlp), null, test, epsValues, t, chunk, k -> {});
                     times[r] = (System.nanoTime() - start) / 1e9;
                 }
                 Arrays.sort(times);

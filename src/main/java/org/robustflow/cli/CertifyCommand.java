@@ -3,12 +3,15 @@ package org.robustflow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ProgressBar;
+import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.bounds.Sweep;
+import org.robustflow.verify.Sweep;
 import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
+import org.robustflow.bounds.Verdict;
 import org.robustflow.model.Mlp;
+import org.robustflow.verify.Decision;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,6 +42,16 @@ public final class CertifyCommand implements Callable<Integer> {
             description = "Bound method: box (interval) or crown (linear relaxation, tighter, slower) (default: ${DEFAULT-VALUE}).")
     String method;
 
+    @Option(names = "--attack", negatable = true, defaultValue = "true",
+            description = "Run PGD on pairs the bounds leave undecided, to find counterexamples (default: ${DEFAULT-VALUE}).")
+    boolean attack;
+
+    @Option(names = "--pgd-steps", defaultValue = "40", description = "PGD steps per restart (default: ${DEFAULT-VALUE}).")
+    int pgdSteps;
+
+    @Option(names = "--pgd-restarts", defaultValue = "3", description = "PGD restarts (default: ${DEFAULT-VALUE}).")
+    int pgdRestarts;
+
     @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT,
             description = "start:end:count or a comma list (default: ${DEFAULT-VALUE}).")
     String eps;
@@ -52,7 +65,7 @@ public final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Write {\"total\",\"correct\",\"eps\":{\"0.0100\":{\"certified\":K}}} here.")
     Path json;
 
-    @Option(names = "--verdicts", description = "Write one CSV line per (image, eps): index,eps,verdict.")
+    @Option(names = "--verdicts", description = "Write one CSV line per (image, eps): index,eps,verdict,method.")
     Path verdicts;
 
     @Override
@@ -68,10 +81,11 @@ public final class CertifyCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Sweep.Report report;
         try (ProgressBar bar = Progress.bar("certify", test.size(), " img")) {
-            report = Sweep.run(Certifier.of(method, mlp), test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
+            Pgd pgd = attack ? new Pgd(mlp, new Pgd.Settings(pgdSteps, pgdRestarts, 0.1, 7L)) : null;
+            report = Sweep.run(Certifier.of(method, mlp), pgd, test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.println("method " + method);
+        System.out.println("method " + method + (attack ? " + pgd" : ""));
         printTable(report, mlp, System.out);
         System.out.printf(Locale.ROOT, "%d images x %d eps in %.2f s (%.0f verdicts/s, %d threads)%n",
                 report.total(), epsValues.length, seconds, report.total() * epsValues.length / seconds, workers);
@@ -87,9 +101,11 @@ public final class CertifyCommand implements Callable<Integer> {
     static void printTable(Sweep.Report report, Mlp mlp, PrintStream out) {
         out.printf(Locale.ROOT, "model %s %s, %d images, clean accuracy %.4f (%d correct)%n",
                 mlp.architecture(), mlp.version(), report.total(), (double) report.correct() / report.total(), report.correct());
-        out.printf("%8s  %10s  %15s%n", "eps", "certified", "robust accuracy");
+        out.printf("%8s  %10s  %10s  %10s  %15s  %15s%n", "eps", "certified", "falsified", "unknown", "robust acc >=", "robust acc <=");
         for (int e = 0; e < report.eps().length; e++) {
-            out.printf(Locale.ROOT, "%8.4f  %10d  %15.4f%n", report.eps()[e], report.certified(e), report.robustAccuracy(e));
+            out.printf(Locale.ROOT, "%8.4f  %10d  %10d  %10d  %15.4f  %15.4f%n", report.eps()[e], report.certified(e),
+                    report.count(e, Verdict.FALSIFIED), report.count(e, Verdict.UNKNOWN) + report.count(e, Verdict.TIMEOUT),
+                    report.robustAccuracy(e), report.robustAccuracyUpper(e));
         }
     }
 
@@ -100,7 +116,11 @@ public final class CertifyCommand implements Callable<Integer> {
         root.put("correct", report.correct());
         ObjectNode byEps = root.putObject("eps");
         for (int e = 0; e < report.eps().length; e++) {
-            byEps.putObject(EpsilonGrid.key(report.eps()[e])).put("certified", report.certified(e));
+            ObjectNode entry = byEps.putObject(EpsilonGrid.key(report.eps()[e]));
+            entry.put("certified", report.certified(e));
+            entry.put("falsified", report.count(e, Verdict.FALSIFIED));
+            entry.put("misclassified", report.count(e, Verdict.MISCLASSIFIED));
+            entry.put("unknown", report.count(e, Verdict.UNKNOWN) + report.count(e, Verdict.TIMEOUT));
         }
         createParent(file);
         mapper.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
@@ -109,11 +129,12 @@ public final class CertifyCommand implements Callable<Integer> {
     static void writeVerdicts(Sweep.Report report, Path file) throws java.io.IOException {
         createParent(file);
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
-            w.write("index,eps,verdict\n");
-            Certifier.Result[][] results = report.results();
+            w.write("index,eps,verdict,method\n");
+            Decision[][] results = report.results();
             for (int i = 0; i < results.length; i++) {
                 for (int e = 0; e < report.eps().length; e++) {
-                    w.write(i + "," + EpsilonGrid.key(report.eps()[e]) + "," + results[i][e].verdict() + "\n");
+                    Decision d = results[i][e];
+                    w.write(i + "," + EpsilonGrid.key(report.eps()[e]) + "," + d.verdict() + "," + d.method() + "\n");
                 }
             }
         }

@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.robustflow.bounds.BoxCertifier;
-import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.bounds.Sweep;
+import org.robustflow.verify.Sweep;
 import org.robustflow.model.Mlp;
+import org.robustflow.verify.Decision;
 import org.robustflow.testutils.Fixtures;
 
 import java.nio.file.Files;
@@ -26,7 +25,7 @@ class CertifyCommandTest {
         Path csv = dir.resolve("verdicts.csv");
         String model = Fixtures.defaultModelFile().toString();
         int exit = Main.commandLine().execute("certify", "--model", model, "--data-dir", Fixtures.MNIST_DIR.toString(),
-                "--limit", "200", "--method", "box", "--eps", "0.001,0.002:0.004:3", "--json", json.toString(), "--verdicts", csv.toString());
+                "--limit", "200", "--method", "box", "--no-attack", "--eps", "0.001,0.002:0.004:3", "--json", json.toString(), "--verdicts", csv.toString());
         assertThat(exit).isZero();
 
         Mlp mlp = Fixtures.defaultModel();
@@ -43,9 +42,9 @@ class CertifyCommandTest {
 
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines).hasSize(1 + 200 * 4);
-        assertThat(lines.get(0)).isEqualTo("index,eps,verdict");
-        Certifier.Result first = expected.results()[0][0];
-        assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict());
+        assertThat(lines.get(0)).isEqualTo("index,eps,verdict,method");
+        Decision first = expected.results()[0][0];
+        assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict() + ",box");
     }
 
     @Test

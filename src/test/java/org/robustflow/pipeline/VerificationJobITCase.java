@@ -7,7 +7,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.bounds.Sweep;
+import org.robustflow.verify.Sweep;
 import org.robustflow.model.Mlp;
 import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.ImageEvent;
