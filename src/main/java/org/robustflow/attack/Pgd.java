@@ -24,7 +24,7 @@ public final class Pgd {
     public static final double WITNESS_TOLERANCE = 1e-8;
 
     /** Attack strength. */
-    public record Settings(int steps, int restarts, double stepFraction, long seed) {
+    public record Settings(int steps, int restarts, double stepFraction, long seed) implements java.io.Serializable {
         public static Settings defaults() {
             return new Settings(40, 3, 0.1, 7L);
         }

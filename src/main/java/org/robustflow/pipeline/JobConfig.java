@@ -22,6 +22,8 @@ public final class JobConfig implements Serializable {
             .defaultValue(EpsilonGrid.DEFAULT).withDescription("Epsilons: start:end:count or a comma list.");
     public static final ConfigOption<String> METHOD = ConfigOptions.key("robustflow.bound.method").stringType()
             .defaultValue("crown").withDescription("Bound method: box (interval) or crown (linear relaxation).");
+    public static final ConfigOption<Boolean> ATTACK = ConfigOptions.key("robustflow.attack.enabled").booleanType()
+            .defaultValue(true).withDescription("Run PGD on pairs the bounds leave undecided.");
     public static final ConfigOption<Integer> BOUND_PARALLELISM = ConfigOptions.key("robustflow.bound.parallelism")
             .intType().defaultValue(2).withDescription("Parallel instances of the bound operator.");
     public static final ConfigOption<Long> RESULT_INTERVAL_MS = ConfigOptions.key("robustflow.results.interval-ms")
@@ -31,6 +33,7 @@ public final class JobConfig implements Serializable {
 
     private final double[] eps;
     private final String method;
+    private final boolean attack;
     private final int boundParallelism;
     private final long resultIntervalMs;
     private final int inputSize;
@@ -38,6 +41,7 @@ public final class JobConfig implements Serializable {
     private JobConfig(Builder b) {
         this.eps = b.eps.clone();
         this.method = b.method;
+        this.attack = b.attack;
         this.boundParallelism = b.boundParallelism;
         this.resultIntervalMs = b.resultIntervalMs;
         this.inputSize = b.inputSize;
@@ -55,6 +59,11 @@ public final class JobConfig implements Serializable {
         return method;
     }
 
+    /** PGD settings, or null when the attack is off. */
+    public org.robustflow.attack.Pgd.Settings attack() {
+        return attack ? org.robustflow.attack.Pgd.Settings.defaults() : null;
+    }
+
     public int boundParallelism() {
         return boundParallelism;
     }
@@ -69,13 +78,14 @@ public final class JobConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "eps=" + Arrays.toString(eps) + " method=" + method + " boundParallelism=" + boundParallelism + " resultIntervalMs=" + resultIntervalMs;
+        return "eps=" + Arrays.toString(eps) + " method=" + method + " attack=" + attack + " boundParallelism=" + boundParallelism + " resultIntervalMs=" + resultIntervalMs;
     }
 
     /** Builds a {@link JobConfig}; unset values take the options' defaults. */
     public static final class Builder {
         private double[] eps = EpsilonGrid.parse(EPS.defaultValue());
         private String method = METHOD.defaultValue();
+        private boolean attack = ATTACK.defaultValue();
         private int boundParallelism = BOUND_PARALLELISM.defaultValue();
         private long resultIntervalMs = RESULT_INTERVAL_MS.defaultValue();
         private int inputSize = INPUT_SIZE.defaultValue();
@@ -87,6 +97,11 @@ public final class JobConfig implements Serializable {
 
         public Builder method(String method) {
             this.method = method;
+            return this;
+        }
+
+        public Builder attack(boolean enabled) {
+            this.attack = enabled;
             return this;
         }
 

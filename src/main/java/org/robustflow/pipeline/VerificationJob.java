@@ -44,7 +44,7 @@ public final class VerificationJob {
         SingleOutputStreamOperator<VerdictEvent> verdicts = tasks
                 .keyBy(task -> task.runId + "/" + task.imageId + "/" + task.eps, Types.STRING)
                 .connect(broadcastModels)
-                .process(new BoundFunction(cfg.method()))
+                .process(new BoundFunction(cfg.method(), cfg.attack()))
                 .name("bounds-" + cfg.method())
                 .uid("bounds")
                 .setParallelism(cfg.boundParallelism());

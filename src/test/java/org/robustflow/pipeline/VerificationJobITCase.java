@@ -6,7 +6,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.robustflow.attack.Pgd;
+import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.InputBox;
+import org.robustflow.bounds.Verdict;
 import org.robustflow.verify.Sweep;
 import org.robustflow.model.Mlp;
 import org.robustflow.pipeline.records.AccuracyEvent;
@@ -15,6 +19,7 @@ import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.testutils.PipelineFixtures;
+import org.robustflow.verify.Decision;
 
 import java.util.HashSet;
 import java.util.List;
@@ -37,12 +42,15 @@ class VerificationJobITCase {
             .build());
 
     private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick) throws Exception {
+        return run(pick, IMAGES, JobConfig.builder().method("box").attack(false).eps(EPS).boundParallelism(2).resultIntervalMs(50).build());
+    }
+
+    private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick, int count, JobConfig cfg) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        List<ImageEvent> images = PipelineFixtures.images("run-1", IMAGES);
+        List<ImageEvent> images = PipelineFixtures.images("run-1", count);
         DataStream<ImageEvent> imageStream = env.fromData(images);
         DataStream<ModelEvent> models = env.fromData(PipelineFixtures.modelEvent(Fixtures.defaultModel()));
-        JobConfig cfg = JobConfig.builder().method("box").eps(EPS).boundParallelism(2).resultIntervalMs(50).build();
         VerificationJob.Outputs outputs = VerificationJob.build(imageStream, models, cfg);
         return new Outputs(pick.apply(outputs).executeAndCollect(100_000));
     }
@@ -79,5 +87,33 @@ class VerificationJobITCase {
             pairs.add(v.imageId + "@" + v.eps);
         }
         assertThat(pairs).hasSize(IMAGES * EPS.length);
+    }
+
+    @Test
+    void shouldMatchOfflineCrownAndPgdWithRecheckedWitnesses() throws Exception {
+        int count = 60;
+        double[] eps = {0.01, 0.03};
+        JobConfig cfg = JobConfig.builder().method("crown").attack(true).eps(eps).boundParallelism(2).resultIntervalMs(50).build();
+        @SuppressWarnings("unchecked")
+        List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
+        assertThat(verdicts).hasSize(count * eps.length);
+
+        Mlp mlp = Fixtures.defaultModel();
+        Sweep.Report expected = Sweep.run(new CrownCertifier(mlp), new Pgd(mlp, Pgd.Settings.defaults()),
+                Fixtures.mnistTest().head(count), eps, 1, 16, k -> {});
+        for (VerdictEvent v : verdicts) {
+            int e = v.eps == eps[0] ? 0 : 1;
+            Decision d = expected.results()[(int) v.imageId][e];
+            assertThat(v.verdict).as("image %d eps %s", v.imageId, v.eps).isEqualTo(d.verdict());
+            assertThat(v.method).isEqualTo(d.method());
+            if (v.verdict == Verdict.FALSIFIED) {
+                double[] x = Fixtures.mnistTest().pixels((int) v.imageId);
+                assertThat(InputBox.contains(x, v.eps, v.witness, 1e-8)).isTrue();
+                assertThat(mlp.predict(v.witness)).isNotEqualTo(v.label);
+            } else {
+                assertThat(v.witness).isNull();
+            }
+        }
+        assertThat(verdicts).anyMatch(v -> v.verdict == Verdict.FALSIFIED).anyMatch(v -> v.verdict == Verdict.CERTIFIED);
     }
 }

@@ -17,8 +17,15 @@ public class VerdictEvent {
     public int unstableRelus;
     public long micros;
     public int expectedTotal;
+    /** The re-checked counterexample (pixels in [0,1]) when the verdict is FALSIFIED, else null. */
+    public double[] witness;
 
     public VerdictEvent() {}
+
+    public VerdictEvent(VerificationTask task, org.robustflow.verify.Decision d) {
+        this(task, d.verdict(), d.method(), d.predicted(), d.marginLowerBound(), d.unstableRelus(), d.micros());
+        this.witness = d.witness();
+    }
 
     public VerdictEvent(VerificationTask task, Verdict verdict, String method, int predicted, double marginLowerBound,
             int unstableRelus, long micros) {
