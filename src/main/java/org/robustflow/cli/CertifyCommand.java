@@ -42,9 +42,9 @@ public final class CertifyCommand implements Callable<Integer> {
             description = "Bound method: box (interval) or crown (linear relaxation, tighter, slower) (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--attack", negatable = true, defaultValue = "true",
-            description = "Run PGD on pairs the bounds leave undecided, to find counterexamples (default: ${DEFAULT-VALUE}).")
-    boolean attack;
+    @Option(names = "--no-attack",
+            description = "Bounds only: skip the PGD attack that looks for counterexamples where the bounds cannot decide.")
+    boolean noAttack;
 
     @Option(names = "--pgd-steps", defaultValue = "40", description = "PGD steps per restart (default: ${DEFAULT-VALUE}).")
     int pgdSteps;
@@ -81,11 +81,11 @@ public final class CertifyCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Sweep.Report report;
         try (ProgressBar bar = Progress.bar("certify", test.size(), " img")) {
-            Pgd pgd = attack ? new Pgd(mlp, new Pgd.Settings(pgdSteps, pgdRestarts, 0.1, 7L)) : null;
+            Pgd pgd = !noAttack ? new Pgd(mlp, new Pgd.Settings(pgdSteps, pgdRestarts, 0.1, 7L)) : null;
             report = Sweep.run(Certifier.of(method, mlp), pgd, test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.println("method " + method + (attack ? " + pgd" : ""));
+        System.out.println("method " + method + (noAttack ? "" : " + pgd"));
         printTable(report, mlp, System.out);
         System.out.printf(Locale.ROOT, "%d images x %d eps in %.2f s (%.0f verdicts/s, %d threads)%n",
                 report.total(), epsValues.length, seconds, report.total() * epsValues.length / seconds, workers);

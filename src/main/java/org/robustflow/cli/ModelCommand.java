@@ -60,11 +60,10 @@ public final class ModelCommand {
         @Option(names = "--out", required = true, description = "Model file to write.")
         Path out;
 
-        @Option(names = "--evaluate", negatable = true, defaultValue = "true",
-                description = "Measure test accuracy on the data set (default: ${DEFAULT-VALUE}).")
-        boolean evaluate;
+        @Option(names = "--no-evaluate", description = "Skip measuring the test accuracy.")
+        boolean noEvaluate;
 
-        @Option(names = "--data-dir", description = "IDX data set directory for --evaluate.")
+        @Option(names = "--data-dir", description = "IDX data set directory for the test accuracy.")
         Path dataDir;
 
         @Override
@@ -77,7 +76,7 @@ public final class ModelCommand {
                 return 2;
             }
             Double accuracy = null;
-            if (evaluate && mlp.inputSize() == 784) {
+            if (!noEvaluate && mlp.inputSize() == 784) {
                 accuracy = org.robustflow.model.Trainer.accuracy(
                         mlp, Workspace.load(dataDir, org.robustflow.data.DatasetLoader.Split.TEST));
             }
