@@ -38,6 +38,10 @@ public final class Pgd {
         this.settings = settings;
     }
 
+    public Mlp model() {
+        return mlp;
+    }
+
     /** A re-checked counterexample for (x, label, eps), if the attack finds one. */
     public Optional<double[]> attack(double[] x, int label, double eps) {
         int n = x.length;

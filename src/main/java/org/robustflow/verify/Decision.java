@@ -7,7 +7,8 @@ import org.robustflow.bounds.Verdict;
  *
  * @param method box, crown, pgd or milp
  * @param witness a re-checked counterexample when the verdict is FALSIFIED, else null
+ * @param witnessClass the class the network gives the witness, -1 without one
  * @param micros time spent on the pair across stages
  */
 public record Decision(Verdict verdict, String method, int predicted, double marginLowerBound, int unstableRelus,
-        long micros, double[] witness) {}
+        long micros, double[] witness, int witnessClass) {}

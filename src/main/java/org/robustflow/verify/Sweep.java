@@ -120,13 +120,14 @@ public final class Sweep {
             int label, double eps) {
         if (bound.verdict() != Verdict.UNKNOWN || attack == null) {
             return new Decision(bound.verdict(), method, bound.predicted(), bound.marginLowerBound(), bound.unstableRelus(),
-                    boundMicros, null);
+                    boundMicros, null, -1);
         }
         long start = System.nanoTime();
         double[] witness = attack.attack(x, label, eps).orElse(null);
         long micros = boundMicros + (System.nanoTime() - start) / 1000;
         return witness == null
-                ? new Decision(Verdict.UNKNOWN, method, bound.predicted(), bound.marginLowerBound(), bound.unstableRelus(), micros, null)
-                : new Decision(Verdict.FALSIFIED, "pgd", bound.predicted(), bound.marginLowerBound(), bound.unstableRelus(), micros, witness);
+                ? new Decision(Verdict.UNKNOWN, method, bound.predicted(), bound.marginLowerBound(), bound.unstableRelus(), micros, null, -1)
+                : new Decision(Verdict.FALSIFIED, "pgd", bound.predicted(), bound.marginLowerBound(), bound.unstableRelus(), micros,
+                        witness, attack.model().predict(witness));
     }
 }

@@ -19,12 +19,15 @@ public class VerdictEvent {
     public int expectedTotal;
     /** The re-checked counterexample (pixels in [0,1]) when the verdict is FALSIFIED, else null. */
     public double[] witness;
+    /** The class the network gives the witness, -1 without one. */
+    public int witnessClass = -1;
 
     public VerdictEvent() {}
 
     public VerdictEvent(VerificationTask task, org.robustflow.verify.Decision d) {
         this(task, d.verdict(), d.method(), d.predicted(), d.marginLowerBound(), d.unstableRelus(), d.micros());
         this.witness = d.witness();
+        this.witnessClass = d.witnessClass();
     }
 
     public VerdictEvent(VerificationTask task, Verdict verdict, String method, int predicted, double marginLowerBound,

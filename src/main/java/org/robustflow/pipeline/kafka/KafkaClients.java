@@ -1,0 +1,88 @@
+package org.robustflow.pipeline.kafka;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.robustflow.avro.MnistImage;
+import org.robustflow.avro.ModelSnapshot;
+import org.robustflow.data.AvroCodec;
+import org.robustflow.data.MnistDataset;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.IntConsumer;
+
+/** Plain Kafka clients for the CLI and tests: producing images and models, consuming results. */
+public final class KafkaClients {
+    private KafkaClients() {}
+
+    public static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
+        Properties p = Topics.clientProperties(bootstrapServers);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        // No duplicates on retry, and every record acknowledged before produce() reports it sent.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        return new KafkaProducer<>(p);
+    }
+
+    /** A consumer that sees only committed transactions, from the earliest offset, in its own group. */
+    public static KafkaConsumer<byte[], byte[]> committedReader(String bootstrapServers) {
+        Properties p = Topics.clientProperties(bootstrapServers);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "robustflow-reader-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    public static void publishModel(KafkaProducer<byte[], byte[]> producer, String topic, ModelSnapshot snapshot) throws Exception {
+        byte[] value = AvroCodec.of(ModelSnapshot.class).encode(snapshot);
+        producer.send(new ProducerRecord<>(topic, snapshot.getVersion().getBytes(StandardCharsets.UTF_8), value)).get();
+    }
+
+    /**
+     * Streams the first {@code count} images of {@code data} under {@code runId}.
+     *
+     * @param ratePerSecond at most this many images per second; 0 for no limit
+     * @param progress told after each image
+     */
+    public static void produceImages(KafkaProducer<byte[], byte[]> producer, String topic, MnistDataset data, String runId,
+            int count, double ratePerSecond, IntConsumer progress) throws InterruptedException {
+        AvroCodec<MnistImage> codec = AvroCodec.of(MnistImage.class);
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            if (ratePerSecond > 0) {
+                long due = start + (long) (i / ratePerSecond * 1e9);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+            }
+            MnistImage image = MnistImage.newBuilder()
+                    .setRunId(runId)
+                    .setImageId(i)
+                    .setLabel(data.label(i))
+                    .setWidth(data.cols())
+                    .setHeight(data.rows())
+                    .setPixels(ByteBuffer.wrap(data.rawPixels(i)))
+                    .setSource(data.name())
+                    .setExpectedTotal(count)
+                    .setProducedAt(Instant.now())
+                    .build();
+            producer.send(new ProducerRecord<>(topic, (runId + "/" + i).getBytes(StandardCharsets.UTF_8), codec.encode(image)));
+            progress.accept(1);
+        }
+        producer.flush();
+    }
+}

@@ -1,0 +1,131 @@
+package org.robustflow.pipeline.kafka;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.types.Either;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.robustflow.avro.Counterexample;
+import org.robustflow.avro.DeadLetter;
+import org.robustflow.avro.EpsilonAccuracy;
+import org.robustflow.avro.VerdictRecord;
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.Verdict;
+import org.robustflow.pipeline.JobConfig;
+import org.robustflow.pipeline.VerificationJob;
+import org.robustflow.pipeline.records.AccuracyEvent;
+import org.robustflow.pipeline.records.DeadLetterEvent;
+import org.robustflow.pipeline.records.ImageEvent;
+import org.robustflow.pipeline.records.ModelEvent;
+import org.robustflow.pipeline.records.VerdictEvent;
+
+/**
+ * The verification job on Kafka: reads images and models, runs {@link VerificationJob}, and writes
+ * verdicts, results, counterexamples and dead letters, all EXACTLY_ONCE (Kafka transactions committed on
+ * checkpoints; consumers read with isolation.level=read_committed).
+ *
+ * <pre>{@code
+ * KafkaVerificationJob.define(env, Topics.defaults("127.0.0.1:9092"), JobConfig.builder().build(), false);
+ * env.execute("robustflow");
+ * }</pre>
+ */
+public final class KafkaVerificationJob {
+    public static final String JOB_NAME = "robustflow";
+    public static final String CONSUMER_GROUP = "robustflow-job";
+    /** Below the broker's transaction.max.timeout.ms (15 min); the sink's default of 1 h is refused. */
+    static final String TRANSACTION_TIMEOUT_MS = "600000";
+    public static final long CHECKPOINT_INTERVAL_MS = 2_000;
+
+    private KafkaVerificationJob() {}
+
+    /**
+     * Adds the job to {@code env}.
+     *
+     * @param bounded stop at the offsets present at start (tests); otherwise follow the topics forever
+     */
+    public static void define(StreamExecutionEnvironment env, Topics topics, JobConfig cfg, boolean bounded) {
+        env.enableCheckpointing(CHECKPOINT_INTERVAL_MS);
+        OutputTag<DeadLetterEvent> badInput = new OutputTag<>("bad-input", TypeInformation.of(DeadLetterEvent.class));
+
+        DataStream<ImageEvent> images = valid(env.fromSource(
+                        source(topics, topics.images(), new ImageDeserializer(cfg.inputSize()), bounded),
+                        WatermarkStrategy.noWatermarks(), "images").uid("images-source"),
+                badInput, TypeInformation.of(ImageEvent.class), "images");
+        SingleOutputStreamOperator<ModelEvent> models = valid(env.fromSource(
+                        source(topics, topics.models(), new ModelDeserializer(), bounded),
+                        WatermarkStrategy.noWatermarks(), "models").uid("models-source").setParallelism(1),
+                badInput, TypeInformation.of(ModelEvent.class), "models");
+
+        VerificationJob.Outputs out = VerificationJob.build(images, models, cfg);
+
+        out.verdicts().sinkTo(sink(topics, "verdicts", new AvroRecordSerializer<VerdictEvent, VerdictRecord>(
+                        topics.verdicts(), VerdictRecord.class, Records::verdict, v -> v.runId + "/" + v.imageId)))
+                .name("verdicts-sink").uid("verdicts-sink");
+        out.results().sinkTo(sink(topics, "results", new AvroRecordSerializer<AccuracyEvent, EpsilonAccuracy>(
+                        topics.results(), EpsilonAccuracy.class, Records::accuracy, AccuracyEvent::key)))
+                .name("results-sink").uid("results-sink");
+        out.verdicts().filter(v -> v.verdict == Verdict.FALSIFIED && v.witness != null).name("counterexamples").uid("counterexamples")
+                .sinkTo(sink(topics, "counterexamples", new AvroRecordSerializer<VerdictEvent, Counterexample>(
+                        topics.counterexamples(), Counterexample.class, Records::counterexample,
+                        v -> v.runId + "/" + v.imageId + "/" + EpsilonGrid.key(v.eps))))
+                .name("counterexamples-sink").uid("counterexamples-sink");
+        ((SingleOutputStreamOperator<ImageEvent>) images).getSideOutput(badInput)
+                .union(models.getSideOutput(badInput), out.deadLetters())
+                .sinkTo(sink(topics, "dead-letters", new AvroRecordSerializer<DeadLetterEvent, DeadLetter>(
+                        topics.deadLetters(), DeadLetter.class, Records::deadLetter, d -> d.source + "/" + d.partition + "/" + d.offset)))
+                .name("dead-letters-sink").uid("dead-letters-sink");
+    }
+
+    private static <T> KafkaSource<Either<DeadLetterEvent, T>> source(Topics topics, String topic,
+            KafkaRecordDeserializationSchema<Either<DeadLetterEvent, T>> deserializer, boolean bounded) {
+        var builder = KafkaSource.<Either<DeadLetterEvent, T>>builder()
+                .setBootstrapServers(topics.bootstrapServers())
+                .setTopics(topic)
+                .setGroupId(CONSUMER_GROUP)
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(deserializer)
+                // Producers may write transactionally: never read what they abort.
+                .setProperty("isolation.level", "read_committed");
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private static <T> KafkaSink<T> sink(Topics topics, String name,
+            org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(topics.bootstrapServers())
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("robustflow-" + name + "-" + topics.results())
+                .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
+                .build();
+    }
+
+    /** Good records pass on; dead letters go to the side output. */
+    private static <T> SingleOutputStreamOperator<T> valid(DataStream<Either<DeadLetterEvent, T>> decoded,
+            OutputTag<DeadLetterEvent> badInput, TypeInformation<T> type, String name) {
+        return decoded.process(new ProcessFunction<Either<DeadLetterEvent, T>, T>() {
+                    @Override
+                    public void processElement(Either<DeadLetterEvent, T> value, Context ctx, Collector<T> out) {
+                        if (value.isRight()) {
+                            out.collect(value.right());
+                        } else {
+                            ctx.output(badInput, value.left());
+                        }
+                    }
+                }, type)
+                .name("validate-" + name)
+                .uid("validate-" + name);
+    }
+}

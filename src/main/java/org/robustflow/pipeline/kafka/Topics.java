@@ -1,0 +1,78 @@
+package org.robustflow.pipeline.kafka;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The job's topics: names (defaults as constants, overridable), partitions and cleanup policies.
+ *
+ * <p>models and results are compacted: a consumer starting late reads the newest model and the newest
+ * accuracy per (run, model, eps) key.
+ */
+public record Topics(String images, String models, String verdicts, String results, String counterexamples,
+        String deadLetters, String bootstrapServers) implements Serializable {
+    public static final String IMAGES = "robustflow.images";
+    public static final String MODELS = "robustflow.models";
+    public static final String VERDICTS = "robustflow.verdicts";
+    public static final String RESULTS = "robustflow.results";
+    public static final String COUNTEREXAMPLES = "robustflow.counterexamples";
+    public static final String DEAD_LETTERS = "robustflow.dead-letters";
+    /** Images are the parallel input: one partition per source subtask on a small cluster. */
+    public static final int IMAGE_PARTITIONS = 4;
+
+    public static Topics defaults(String bootstrapServers) {
+        return new Topics(IMAGES, MODELS, VERDICTS, RESULTS, COUNTEREXAMPLES, DEAD_LETTERS, bootstrapServers);
+    }
+
+    /** The same names with a suffix, so tests get fresh topics. */
+    public Topics withSuffix(String suffix) {
+        return new Topics(images + suffix, models + suffix, verdicts + suffix, results + suffix,
+                counterexamples + suffix, deadLetters + suffix, bootstrapServers);
+    }
+
+    /** Creates the topics that do not exist yet; existing ones are left as they are. */
+    public void createIfAbsent() throws InterruptedException, ExecutionException {
+        List<NewTopic> wanted = new ArrayList<>();
+        wanted.add(new NewTopic(images, IMAGE_PARTITIONS, (short) 1));
+        wanted.add(new NewTopic(models, 1, (short) 1).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.add(new NewTopic(verdicts, IMAGE_PARTITIONS, (short) 1));
+        wanted.add(new NewTopic(results, 1, (short) 1).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.add(new NewTopic(counterexamples, 1, (short) 1));
+        wanted.add(new NewTopic(deadLetters, 1, (short) 1));
+        try (Admin admin = Admin.create(clientProperties(bootstrapServers))) {
+            var existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (!missing.isEmpty()) {
+                try {
+                    admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ExecutionException("Kafka at " + bootstrapServers + " did not answer within 30 s", e);
+        }
+    }
+
+    /** Properties every client of ours starts from. */
+    public static Properties clientProperties(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        // Fail fast on a wrong address instead of retrying for the default 2 minutes.
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return p;
+    }
+}

@@ -1,0 +1,150 @@
+package org.robustflow.pipeline.kafka;
+
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.robustflow.avro.DeadLetter;
+import org.robustflow.avro.EpsilonAccuracy;
+import org.robustflow.avro.MnistImage;
+import org.robustflow.avro.VerdictRecord;
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.data.AvroCodec;
+import org.robustflow.local.EmbeddedKafka;
+import org.robustflow.model.Mlp;
+import org.robustflow.model.ModelIo;
+import org.robustflow.pipeline.JobConfig;
+import org.robustflow.testutils.Fixtures;
+import org.robustflow.verify.Sweep;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * End to end on a real KRaft broker in this JVM and a MiniCluster at parallelism 2: 1000 MNIST test
+ * images x 10 eps plus malformed messages in, exact results, exactly-once verdicts and dead letters out.
+ */
+class KafkaVerificationJobITCase {
+    private static final int IMAGES = 1000;
+    private static EmbeddedKafka kafka;
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start(Files.createTempDirectory(Path.of("target"), "kafka-"), 0);
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @Test
+    void shouldMatchTheOfflineBoxSweepWithExactlyOnceVerdictsAndDeadLetters() throws Exception {
+        Topics topics = Topics.defaults(kafka.bootstrapServers()).withSuffix("." + UUID.randomUUID());
+        topics.createIfAbsent();
+        Mlp mlp = Fixtures.defaultModel();
+        double[] eps = EpsilonGrid.parse("0.001:0.01:10");
+        String runId = "it-" + UUID.randomUUID();
+
+        // Step 1: produce the model, the images and five malformed messages.
+        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.bootstrapServers())) {
+            KafkaClients.publishModel(producer, topics.models(), ModelIo.toSnapshot(mlp, null, null, "test"));
+            KafkaClients.publishModel(producer, topics.models(), ModelIo.toSnapshot(Fixtures.randomMlp(1, 100, 10, 10), null, null, "wrong shape"));
+            KafkaClients.produceImages(producer, topics.images(), Fixtures.mnistTest(), runId, IMAGES, 0, k -> {});
+            AvroCodec<MnistImage> codec = AvroCodec.of(MnistImage.class);
+            byte[] good = codec.encode(image(runId, 0, 7, new byte[784]));
+            producer.send(new ProducerRecord<>(topics.images(), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+            producer.send(new ProducerRecord<>(topics.images(), Arrays.copyOf(good, good.length / 2)));
+            producer.send(new ProducerRecord<>(topics.images(), codec.encode(image(runId, 5000, 3, new byte[783]))));
+            producer.send(new ProducerRecord<>(topics.images(), codec.encode(image(runId, 5001, 12, new byte[784]))));
+            producer.flush();
+        }
+
+        // Step 2: run the job over what is in the topics.
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        KafkaVerificationJob.define(env, topics,
+                JobConfig.builder().method("box").attack(false).eps(eps).boundParallelism(2).resultIntervalMs(100).build(), true);
+        env.execute("robustflow-it");
+
+        // Step 3: verify with read_committed consumers.
+        Sweep.Report expected = Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), eps, 2, 64, k -> {});
+        Map<String, EpsilonAccuracy> finals = new HashMap<>();
+        for (EpsilonAccuracy a : readAll(topics.results(), AvroCodec.of(EpsilonAccuracy.class), Function.identity())) {
+            if (a.getComplete()) {
+                finals.put(EpsilonGrid.key(a.getEps()), a);
+            }
+        }
+        assertThat(finals).hasSize(eps.length);
+        for (int e = 0; e < eps.length; e++) {
+            EpsilonAccuracy a = finals.get(EpsilonGrid.key(eps[e]));
+            assertThat(a.getSeen()).isEqualTo(IMAGES);
+            assertThat(a.getCertified()).as("certified at %s", eps[e]).isEqualTo(expected.certified(e));
+            assertThat(a.getMisclassified()).isEqualTo(IMAGES - expected.correct());
+            assertThat(a.getModelVersion()).isEqualTo(mlp.version());
+        }
+
+        List<VerdictRecord> verdicts = readAll(topics.verdicts(), AvroCodec.of(VerdictRecord.class), Function.identity());
+        assertThat(verdicts).hasSize(IMAGES * eps.length);
+        Set<String> pairs = new HashSet<>();
+        verdicts.forEach(v -> pairs.add(v.getImageId() + "@" + v.getEps()));
+        assertThat(pairs).hasSize(IMAGES * eps.length);
+
+        List<String> reasons = readAll(topics.deadLetters(), AvroCodec.of(DeadLetter.class), d -> d.getReason());
+        assertThat(reasons).hasSize(5);
+        assertThat(String.join("\n", reasons))
+                .contains("not a MnistImage")
+                .contains("pixel count 783")
+                .contains("label 12 is out of range")
+                .contains("takes 100 inputs");
+    }
+
+    private static MnistImage image(String runId, long id, int label, byte[] pixels) {
+        return MnistImage.newBuilder().setRunId(runId).setImageId(id).setLabel(label).setWidth(28).setHeight(28)
+                .setPixels(ByteBuffer.wrap(pixels)).setExpectedTotal(IMAGES).setProducedAt(java.time.Instant.now()).build();
+    }
+
+    private static <R extends org.apache.avro.specific.SpecificRecordBase, T> List<T> readAll(String topic, AvroCodec<R> codec,
+            Function<R, T> map) throws Exception {
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.committedReader(kafka.bootstrapServers())) {
+            consumer.subscribe(List.of(topic));
+            long idleSince = System.currentTimeMillis();
+            while (System.currentTimeMillis() - idleSince < 5_000) {
+                var records = consumer.poll(Duration.ofMillis(500));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    out.add(map.apply(codec.decode(r.value())));
+                    idleSince = System.currentTimeMillis();
+                }
+            }
+        }
+        return out;
+    }
+
+}
