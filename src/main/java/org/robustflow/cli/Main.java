@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
  * repository root, which builds the jar when it is missing or stale.
  *
  * <pre>{@code
- * ./robustflow certify --method box --eps 0.01:0.1:10     # offline robust accuracy per eps
+ * ./robustflow run                                       # everything embedded: Kafka, Flink, live results
+ * ./robustflow certify --method crown --eps 0.01:0.1:10   # offline robust accuracy per eps
  * ./robustflow train --epochs 10 --out my-model.avro      # train a model
  * ./robustflow model export --out model.json              # mlp-json/1 for other tools
  * ./robustflow bench                                      # verdicts per second
@@ -16,7 +17,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "robustflow", mixinStandardHelpOptions = true, version = "robustflow 0.1.0",
         description = "Certify how robust a ReLU image classifier is against L-infinity perturbations.",
-        subcommands = {TrainCommand.class, CertifyCommand.class, ModelCommand.class, BenchCommand.class})
+        subcommands = {RunCommand.class, CertifyCommand.class, TrainCommand.class, ModelCommand.class, BenchCommand.class,
+            ProduceCommand.class, PublishModelCommand.class, JobCommand.class, ResultsCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -1,0 +1,95 @@
+package org.robustflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.robustflow.avro.EpsilonAccuracy;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The results table of a streaming run: drawn in place on a terminal, as plain lines otherwise, and
+ * written as JSON (the shape of {@code certify --json} plus the extra counts) and CSV.
+ */
+final class ResultsTable {
+    private static final String HEADER = String.format("%8s  %7s  %9s  %9s  %13s  %7s  %13s  %13s",
+            "eps", "seen", "certified", "falsified", "misclassified", "unknown", "robust acc >=", "robust acc <=");
+
+    private final PrintStream out;
+    private final boolean terminal;
+    private int linesDrawn;
+    private long lastPlain;
+
+    ResultsTable(PrintStream out) {
+        this.out = out;
+        this.terminal = System.console() != null;
+    }
+
+    /** Redraws the table; without a terminal, prints it at most every 5 s unless {@code force}. */
+    void draw(Map<String, EpsilonAccuracy> rows, boolean force) {
+        if (!terminal) {
+            long now = System.currentTimeMillis();
+            if (!force && now - lastPlain < 5_000) {
+                return;
+            }
+            lastPlain = now;
+        } else if (linesDrawn > 0) {
+            out.print("\u001b[" + linesDrawn + "F\u001b[J"); // cursor up to the table's first line, clear below
+        }
+        out.println(HEADER);
+        for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
+            out.println(line(e.getKey(), e.getValue()));
+        }
+        out.flush();
+        linesDrawn = rows.size() + 1;
+    }
+
+    private static String line(String eps, EpsilonAccuracy a) {
+        return String.format(Locale.ROOT, "%8s  %7d  %9d  %9d  %13d  %7d  %13.4f  %13.4f%s", eps, a.getSeen(), a.getCertified(),
+                a.getFalsified(), a.getMisclassified(), a.getUnknown(), a.getRobustAccuracyLower(), a.getRobustAccuracyUpper(),
+                a.getComplete() ? "" : "  ...");
+    }
+
+    static void writeJson(Map<String, EpsilonAccuracy> rows, Path file) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        Collection<EpsilonAccuracy> values = rows.values();
+        EpsilonAccuracy any = values.iterator().next();
+        root.put("run", any.getRunId());
+        root.put("model", any.getModelVersion());
+        root.put("total", any.getSeen());
+        root.put("correct", any.getSeen() - any.getMisclassified());
+        ObjectNode byEps = root.putObject("eps");
+        for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
+            EpsilonAccuracy a = e.getValue();
+            byEps.putObject(e.getKey())
+                    .put("certified", a.getCertified())
+                    .put("falsified", a.getFalsified())
+                    .put("misclassified", a.getMisclassified())
+                    .put("unknown", a.getUnknown())
+                    .put("seen", a.getSeen())
+                    .put("robustAccuracyLower", a.getRobustAccuracyLower())
+                    .put("robustAccuracyUpper", a.getRobustAccuracyUpper());
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        mapper.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
+    }
+
+    static void writeCsv(Map<String, EpsilonAccuracy> rows, Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (BufferedWriter w = Files.newBufferedWriter(file)) {
+            w.write("eps,seen,certified,falsified,misclassified,unknown,robust_accuracy_lower,robust_accuracy_upper\n");
+            for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
+                EpsilonAccuracy a = e.getValue();
+                w.write(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%d,%.6f,%.6f%n", e.getKey(), a.getSeen(), a.getCertified(),
+                        a.getFalsified(), a.getMisclassified(), a.getUnknown(), a.getRobustAccuracyLower(), a.getRobustAccuracyUpper()));
+            }
+        }
+    }
+}

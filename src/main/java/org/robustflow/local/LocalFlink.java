@@ -1,0 +1,40 @@
+package org.robustflow.local;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.nio.file.Path;
+
+/**
+ * An embedded Flink cluster (MiniCluster) with its web dashboard, for running the job in this JVM.
+ *
+ * <p>The dashboard listens on 127.0.0.1 only. The cluster lives as long as the job submitted to it.
+ */
+public final class LocalFlink {
+    public static final int DEFAULT_DASHBOARD_PORT = 8081;
+
+    private LocalFlink() {}
+
+    /** The MiniCluster settings: dashboard port (0 for any free one), slots = parallelism, temp dirs. */
+    public static Configuration configuration(int dashboardPort, int parallelism, Path tmpDir) {
+        Configuration conf = new Configuration();
+        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.PORT, dashboardPort);
+        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism);
+        conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+        conf.set(CoreOptions.TMP_DIRS, tmpDir.toAbsolutePath().toString());
+        return conf;
+    }
+
+    /** An environment whose jobs run on a new MiniCluster with the dashboard. */
+    public static StreamExecutionEnvironment environment(int dashboardPort, int parallelism, Path tmpDir) {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(configuration(dashboardPort, parallelism, tmpDir));
+        env.setParallelism(parallelism);
+        return env;
+    }
+}
