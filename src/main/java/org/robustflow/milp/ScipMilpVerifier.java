@@ -130,30 +130,40 @@ public final class ScipMilpVerifier implements MilpVerifier {
                     proven = hasPoint && objective.bestBound() > MARGIN_SLACK;
                     hasPoint = hasPoint && objective.value() <= MARGIN_SLACK;
                 }
-                if (margin != null) {
-                    margin.setBounds(-MPSolver.infinity(), MPSolver.infinity()); // off for the next margin
-                }
+                // Read the point before touching the model: OR-Tools drops the solution on any change.
+                double[] point = hasPoint ? candidate(inputs, box) : null;
                 if (proven) {
+                    if (margin != null) {
+                        margin.setBounds(-MPSolver.infinity(), MPSolver.infinity()); // off for the next margin
+                    }
                     continue;
                 }
                 if (hasPoint) {
-                    MilpResult hit = recheck(mlp, x, label, eps, candidate(inputs, box), j, solved, encoders.binaries(), start);
+                    MilpResult hit = recheck(mlp, x, label, eps, point, j, solved, encoders.binaries(), start);
                     if (hit == null && margin != null) {
                         // A feasibility solve stops at the first point, often on the slack boundary itself (a
                         // tie, not a counterexample): ask once more for a clearly negative margin.
                         margin.setBounds(-MPSolver.infinity(), -COUNTEREXAMPLE_MARGIN);
                         solver.setTimeLimit(Math.max(1, deadline - System.nanoTime() / 1_000_000));
                         MPSolver.ResultStatus again = solver.solve();
-                        margin.setBounds(-MPSolver.infinity(), MPSolver.infinity());
                         if (again == MPSolver.ResultStatus.OPTIMAL || again == MPSolver.ResultStatus.FEASIBLE) {
                             hit = recheck(mlp, x, label, eps, candidate(inputs, box), j, solved, encoders.binaries(), start);
                         }
+                    }
+                    if (margin != null) {
+                        margin.setBounds(-MPSolver.infinity(), MPSolver.infinity());
                     }
                     if (hit != null) {
                         return hit;
                     }
                     undecided = true;
-                } else if (status == MPSolver.ResultStatus.NOT_SOLVED || status == MPSolver.ResultStatus.FEASIBLE
+                } else if (margin != null) {
+                    margin.setBounds(-MPSolver.infinity(), MPSolver.infinity());
+                }
+                if (hasPoint) {
+                    continue;
+                }
+                if (status == MPSolver.ResultStatus.NOT_SOLVED || status == MPSolver.ResultStatus.FEASIBLE
                         || status == MPSolver.ResultStatus.OPTIMAL) {
                     timedOut = true;
                 } else {

@@ -57,7 +57,7 @@ class ScipMilpVerifierTest {
         }
         assertThat(certified).isPositive();
         assertThat(falsified).isPositive();
-        assertThat(disagreements).isLessThanOrEqualTo(2);
+        assertThat(disagreements).isLessThanOrEqualTo(1);
     }
 
     @Test
