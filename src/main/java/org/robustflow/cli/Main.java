@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
 @Command(name = "robustflow", mixinStandardHelpOptions = true, version = "robustflow 0.1.0",
         description = "Certify how robust a ReLU image classifier is against L-infinity perturbations.",
         subcommands = {RunCommand.class, CertifyCommand.class, TrainCommand.class, ModelCommand.class, BenchCommand.class,
-            ProduceCommand.class, PublishModelCommand.class, JobCommand.class, ResultsCommand.class})
+            ProduceCommand.class, PublishModelCommand.class, JobCommand.class, ResultsCommand.class, VerifyPropertyCommand.class,
+            MilpBenchCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -1,0 +1,117 @@
+package org.robustflow.cli;
+
+import org.robustflow.attack.Pgd;
+import org.robustflow.bounds.CrownPropagator;
+import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.bounds.InputBox;
+import org.robustflow.bounds.Verdict;
+import org.robustflow.data.DatasetLoader;
+import org.robustflow.data.MnistDataset;
+import org.robustflow.milp.MilpResult;
+import org.robustflow.milp.ScipMilpVerifier;
+import org.robustflow.milp.Solvers;
+import org.robustflow.model.Mlp;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench-milp}: how the stages split the pairs (crown bounds, PGD, MILP, left over) and what an
+ * exact MILP query costs, per formulation. A benchmark: it prints figures and asserts nothing.
+ */
+@Command(name = "bench-milp", mixinStandardHelpOptions = true,
+        description = "Measure the MILP stage on the first test images: decided by bounds / PGD / MILP, unknown; MILP time per query.")
+public final class MilpBenchCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model file (default: the default model).")
+    Path model;
+
+    @Option(names = "--limit", defaultValue = "100", description = "First N test images (default: ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(names = "--eps", defaultValue = "0.01,0.02", description = "Eps list (default: ${DEFAULT-VALUE}).")
+    String eps;
+
+    @Option(names = "--max-unstable", defaultValue = "40",
+            description = "Only pairs with at most this many unstable ReLUs after crown go to MILP (default: ${DEFAULT-VALUE}).")
+    int maxUnstable;
+
+    @Option(names = "--time-limit", defaultValue = "20", description = "Seconds per MILP query (default: ${DEFAULT-VALUE}).")
+    long seconds;
+
+    @Option(names = "--formulation", split = ",", defaultValue = "FEASIBILITY,MINIMIZE",
+            description = "FEASIBILITY and/or MINIMIZE (default: ${DEFAULT-VALUE}).")
+    List<ScipMilpVerifier.Formulation> formulations;
+
+    @Option(names = "--no-attack", description = "Skip PGD, so MILP also gets the pairs an attack would refute.")
+    boolean noAttack;
+
+    @Override
+    public Integer call() throws Exception {
+        Mlp mlp = Workspace.loadModel(model, System.err);
+        MnistDataset test = Workspace.load(null, DatasetLoader.Split.TEST).head(limit);
+        CrownPropagator crown = new CrownPropagator(mlp);
+        Pgd pgd = noAttack ? null : new Pgd(mlp, Pgd.Settings.defaults());
+        System.out.printf("model %s, %d images, MILP if unstable <= %d, %d s per query, %s%n", mlp.version(), test.size(),
+                maxUnstable, seconds, noAttack ? "no PGD" : "PGD first");
+        for (ScipMilpVerifier.Formulation formulation : formulations) {
+            ScipMilpVerifier milp = new ScipMilpVerifier(formulation, Solvers.DEFAULT_BACKEND);
+            System.out.printf("%n%s%n%8s %6s %6s %6s %6s %6s %6s %7s %9s %9s %9s%n", formulation, "eps", "bounds", "pgd", "m-cert",
+                    "m-fals", "m-left", "skip", "unknown", "median s", "p90 s", "max s");
+            for (double e : EpsilonGrid.parse(eps)) {
+                int bounds = 0;
+                int attack = 0;
+                int milpCertified = 0;
+                int milpFalsified = 0;
+                int milpLeft = 0;
+                int skipped = 0;
+                List<Double> times = new ArrayList<>();
+                for (int i = 0; i < test.size(); i++) {
+                    double[] x = test.pixels(i);
+                    int label = test.label(i);
+                    if (mlp.predict(x) != label) {
+                        bounds++; // misclassified: decided without any bound
+                        continue;
+                    }
+                    double[][] box = InputBox.of(x, e);
+                    CrownPropagator.RowBounds b = crown.bound(box[0], box[1], label);
+                    if (Arrays.stream(b.marginLower()).min().getAsDouble() > 0) {
+                        bounds++;
+                        continue;
+                    }
+                    if (pgd != null && pgd.attack(x, label, e).isPresent()) {
+                        attack++;
+                        continue;
+                    }
+                    if (b.unstableRelus() > maxUnstable) {
+                        skipped++;
+                        continue;
+                    }
+                    MilpResult r = milp.verify(mlp, x, label, e, b, seconds * 1000);
+                    times.add(r.micros() / 1e6);
+                    if (r.verdict() == Verdict.CERTIFIED) {
+                        milpCertified++;
+                    } else if (r.verdict() == Verdict.FALSIFIED) {
+                        milpFalsified++;
+                    } else {
+                        milpLeft++;
+                    }
+                }
+                double[] t = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                System.out.printf(Locale.ROOT, "%8.4f %6d %6d %6d %6d %6d %6d %7d %9.2f %9.2f %9.2f%n", e, bounds, attack, milpCertified,
+                        milpFalsified, milpLeft, skipped, milpLeft + skipped, quantile(t, 0.5), quantile(t, 0.9),
+                        t.length == 0 ? 0 : t[t.length - 1]);
+            }
+        }
+        return 0;
+    }
+
+    private static double quantile(double[] sorted, double q) {
+        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+}
