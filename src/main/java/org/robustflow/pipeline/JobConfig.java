@@ -24,6 +24,12 @@ public final class JobConfig implements Serializable {
             .defaultValue("crown").withDescription("Bound method: box (interval) or crown (linear relaxation).");
     public static final ConfigOption<Boolean> ATTACK = ConfigOptions.key("robustflow.attack.enabled").booleanType()
             .defaultValue(true).withDescription("Run PGD on pairs the bounds leave undecided.");
+    public static final ConfigOption<Integer> MILP_MAX_UNSTABLE = ConfigOptions.key("robustflow.milp.max-unstable").intType()
+            .defaultValue(40).withDescription("Pairs left UNKNOWN with at most this many unstable ReLUs go to MILP; -1 turns MILP off.");
+    public static final ConfigOption<Long> MILP_TIME_LIMIT_MS = ConfigOptions.key("robustflow.milp.time-limit-ms").longType()
+            .defaultValue(10_000L).withDescription("Time limit of one MILP query.");
+    public static final ConfigOption<Integer> MILP_PARALLELISM = ConfigOptions.key("robustflow.milp.parallelism").intType()
+            .defaultValue(1).withDescription("Parallel instances of the MILP operator.");
     public static final ConfigOption<Integer> BOUND_PARALLELISM = ConfigOptions.key("robustflow.bound.parallelism")
             .intType().defaultValue(2).withDescription("Parallel instances of the bound operator.");
     public static final ConfigOption<Long> RESULT_INTERVAL_MS = ConfigOptions.key("robustflow.results.interval-ms")
@@ -35,6 +41,9 @@ public final class JobConfig implements Serializable {
     private final String method;
     private final boolean attack;
     private final int boundParallelism;
+    private final int milpMaxUnstable;
+    private final long milpTimeLimitMs;
+    private final int milpParallelism;
     private final long resultIntervalMs;
     private final int inputSize;
 
@@ -43,6 +52,9 @@ public final class JobConfig implements Serializable {
         this.method = b.method;
         this.attack = b.attack;
         this.boundParallelism = b.boundParallelism;
+        this.milpMaxUnstable = b.milpMaxUnstable;
+        this.milpTimeLimitMs = b.milpTimeLimitMs;
+        this.milpParallelism = b.milpParallelism;
         this.resultIntervalMs = b.resultIntervalMs;
         this.inputSize = b.inputSize;
     }
@@ -68,6 +80,19 @@ public final class JobConfig implements Serializable {
         return boundParallelism;
     }
 
+    /** -1 when MILP is off. */
+    public int milpMaxUnstable() {
+        return milpMaxUnstable;
+    }
+
+    public long milpTimeLimitMs() {
+        return milpTimeLimitMs;
+    }
+
+    public int milpParallelism() {
+        return milpParallelism;
+    }
+
     public long resultIntervalMs() {
         return resultIntervalMs;
     }
@@ -78,7 +103,7 @@ public final class JobConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "eps=" + Arrays.toString(eps) + " method=" + method + " attack=" + attack + " boundParallelism=" + boundParallelism + " resultIntervalMs=" + resultIntervalMs;
+        return "eps=" + Arrays.toString(eps) + " method=" + method + " attack=" + attack + " boundParallelism=" + boundParallelism + " milpMaxUnstable=" + milpMaxUnstable + " resultIntervalMs=" + resultIntervalMs;
     }
 
     /** Builds a {@link JobConfig}; unset values take the options' defaults. */
@@ -87,6 +112,9 @@ public final class JobConfig implements Serializable {
         private String method = METHOD.defaultValue();
         private boolean attack = ATTACK.defaultValue();
         private int boundParallelism = BOUND_PARALLELISM.defaultValue();
+        private int milpMaxUnstable = MILP_MAX_UNSTABLE.defaultValue();
+        private long milpTimeLimitMs = MILP_TIME_LIMIT_MS.defaultValue();
+        private int milpParallelism = MILP_PARALLELISM.defaultValue();
         private long resultIntervalMs = RESULT_INTERVAL_MS.defaultValue();
         private int inputSize = INPUT_SIZE.defaultValue();
 
@@ -107,6 +135,14 @@ public final class JobConfig implements Serializable {
 
         public Builder boundParallelism(int parallelism) {
             this.boundParallelism = parallelism;
+            return this;
+        }
+
+        /** Pairs with at most this many unstable ReLUs go to MILP; -1 turns MILP off. */
+        public Builder milp(int maxUnstable, long timeLimitMs, int parallelism) {
+            this.milpMaxUnstable = maxUnstable;
+            this.milpTimeLimitMs = timeLimitMs;
+            this.milpParallelism = parallelism;
             return this;
         }
 

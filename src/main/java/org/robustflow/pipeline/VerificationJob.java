@@ -6,7 +6,9 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.robustflow.pipeline.functions.AccuracyAggregator;
 import org.robustflow.pipeline.functions.BoundFunction;
+import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.pipeline.functions.ExpandEpsilons;
+import org.robustflow.pipeline.functions.MilpFunction;
 import org.robustflow.pipeline.functions.ModelStates;
 import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.DeadLetterEvent;
@@ -19,8 +21,9 @@ import org.robustflow.pipeline.records.VerificationTask;
  * The verification topology, without sources, sinks or execute(), so tests can feed it from memory.
  *
  * <pre>
- * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> bounds
+ * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> bounds + PGD
  *        (+ broadcast models) --> verdicts --keyBy(run/model/eps)--> accuracy --> results
+ *                      \--(undecided, few unstable ReLUs)--> milp (+ broadcast models) --^
  * </pre>
  *
  * <p>The second keyBy spreads the (image, eps) tasks of one image over all bound instances.
@@ -41,13 +44,25 @@ public final class VerificationJob {
                 .name("expand-eps")
                 .uid("expand-eps");
 
-        SingleOutputStreamOperator<VerdictEvent> verdicts = tasks
-                .keyBy(task -> task.runId + "/" + task.imageId + "/" + task.eps, Types.STRING)
+        SingleOutputStreamOperator<VerdictEvent> decided = tasks
+                .keyBy(VerificationJob::taskKey, Types.STRING)
                 .connect(broadcastModels)
-                .process(new BoundFunction(cfg.method(), cfg.attack()))
-                .name("bounds-" + cfg.method())
+                .process(new BoundFunction(cfg.method(), cfg.attack(), cfg.milpMaxUnstable()))
+                .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))
                 .uid("bounds")
                 .setParallelism(cfg.boundParallelism());
+
+        DataStream<VerdictEvent> verdicts = decided;
+        if (cfg.milpMaxUnstable() >= 0) {
+            SingleOutputStreamOperator<VerdictEvent> exact = decided.getSideOutput(BoundFunction.TO_MILP)
+                    .keyBy(VerificationJob::taskKey, Types.STRING)
+                    .connect(broadcastModels)
+                    .process(new MilpFunction(new ScipMilpVerifier(), cfg.milpTimeLimitMs()))
+                    .name("milp")
+                    .uid("milp")
+                    .setParallelism(cfg.milpParallelism());
+            verdicts = decided.union(exact);
+        }
 
         SingleOutputStreamOperator<AccuracyEvent> results = verdicts
                 .keyBy(AccuracyAggregator::keyOf, Types.STRING)
@@ -56,5 +71,9 @@ public final class VerificationJob {
                 .uid("accuracy");
 
         return new Outputs(verdicts, results, tasks.getSideOutput(ModelStates.DEAD_LETTERS));
+    }
+
+    private static String taskKey(VerificationTask task) {
+        return task.runId + "/" + task.imageId + "/" + task.eps;
     }
 }

@@ -42,7 +42,7 @@ class VerificationJobITCase {
             .build());
 
     private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick) throws Exception {
-        return run(pick, IMAGES, JobConfig.builder().method("box").attack(false).eps(EPS).boundParallelism(2).resultIntervalMs(50).build());
+        return run(pick, IMAGES, JobConfig.builder().method("box").attack(false).milp(-1, 0, 1).eps(EPS).boundParallelism(2).resultIntervalMs(50).build());
     }
 
     private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick, int count, JobConfig cfg) throws Exception {
@@ -93,7 +93,7 @@ class VerificationJobITCase {
     void shouldMatchOfflineCrownAndPgdWithRecheckedWitnesses() throws Exception {
         int count = 60;
         double[] eps = {0.01, 0.03};
-        JobConfig cfg = JobConfig.builder().method("crown").attack(true).eps(eps).boundParallelism(2).resultIntervalMs(50).build();
+        JobConfig cfg = JobConfig.builder().method("crown").attack(true).milp(-1, 0, 1).eps(eps).boundParallelism(2).resultIntervalMs(50).build();
         @SuppressWarnings("unchecked")
         List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
         assertThat(verdicts).hasSize(count * eps.length);
@@ -115,5 +115,40 @@ class VerificationJobITCase {
             }
         }
         assertThat(verdicts).anyMatch(v -> v.verdict == Verdict.FALSIFIED).anyMatch(v -> v.verdict == Verdict.CERTIFIED);
+    }
+
+    @Test
+    void shouldRouteSmallUndecidedPairsToMilpAndKeepAggregatesExact() throws Exception {
+        int count = 40;
+        double[] eps = {0.01, 0.02};
+        JobConfig cfg = JobConfig.builder().method("crown").attack(true).milp(40, 10_000, 2).eps(eps).boundParallelism(2)
+                .resultIntervalMs(50).build();
+        Mlp mlp = Fixtures.defaultModel();
+        @SuppressWarnings("unchecked")
+        List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
+        assertThat(verdicts).hasSize(count * eps.length);
+        assertThat(verdicts.stream().map(v -> v.imageId + "@" + v.eps).distinct().count()).isEqualTo(count * eps.length);
+        assertThat(verdicts).anyMatch(v -> v.method.equals("milp"));
+        for (VerdictEvent v : verdicts) {
+            if (v.verdict == Verdict.FALSIFIED) {
+                double[] x = Fixtures.mnistTest().pixels((int) v.imageId);
+                assertThat(InputBox.contains(x, v.eps, v.witness, 1e-8)).isTrue();
+                assertThat(mlp.predict(v.witness)).isNotEqualTo(v.label).isEqualTo(v.witnessClass);
+            }
+        }
+
+        // Verdicts and aggregates from one run (MILP time limits make two runs differ in principle).
+        @SuppressWarnings("unchecked")
+        List<String> lines = (List<String>) run(o -> o.verdicts().map(v -> "V," + v.eps + "," + v.verdict)
+                .union(o.results().filter(a -> a.complete).map(a -> "A," + a.eps + "," + a.seen + "," + a.certified + "," + a.falsified)),
+                count, cfg).items();
+        for (double e : eps) {
+            String[] last = lines.stream().filter(l -> l.startsWith("A," + e + ",")).findFirst().orElseThrow().split(",");
+            long certified = lines.stream().filter(l -> l.equals("V," + e + ",CERTIFIED")).count();
+            long falsified = lines.stream().filter(l -> l.equals("V," + e + ",FALSIFIED")).count();
+            assertThat(Long.parseLong(last[2])).isEqualTo(count);
+            assertThat(Long.parseLong(last[3])).isEqualTo(certified);
+            assertThat(Long.parseLong(last[4])).isEqualTo(falsified);
+        }
     }
 }

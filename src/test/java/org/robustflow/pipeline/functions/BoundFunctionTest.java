@@ -23,7 +23,7 @@ class BoundFunctionTest {
     void shouldDecideTasksLikeTheOfflineCertifierAndWaitForTheirModel() throws Exception {
         Mlp mlp = Fixtures.defaultModel();
         try (var h = new KeyedTwoInputStreamOperatorTestHarness<String, VerificationTask, ModelEvent, VerdictEvent>(
-                new CoBroadcastWithKeyedOperator<>(new BoundFunction("box", null), List.of(ModelStates.MODELS)),
+                new CoBroadcastWithKeyedOperator<>(new BoundFunction("box", null, -1), List.of(ModelStates.MODELS)),
                 (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps, null, Types.STRING)) {
             h.open();
             VerificationTask task = new VerificationTask(PipelineFixtures.image("r", 0, 1), 0.001, mlp.version());

@@ -90,7 +90,7 @@ class KafkaVerificationJobITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         KafkaVerificationJob.define(env, topics,
-                JobConfig.builder().method("box").attack(false).eps(eps).boundParallelism(2).resultIntervalMs(100).build(), true);
+                JobConfig.builder().method("box").attack(false).milp(-1, 0, 1).eps(eps).boundParallelism(2).resultIntervalMs(100).build(), true);
         env.execute("robustflow-it");
 
         // Step 3: verify with read_committed consumers.
