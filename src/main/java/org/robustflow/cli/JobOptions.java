@@ -15,14 +15,14 @@ final class JobOptions {
     @Option(names = "--no-attack", description = "Bounds only: no PGD search for counterexamples.")
     boolean noAttack;
 
-    @Option(names = "--milp-max-unstable", defaultValue = "40",
+    @Option(names = "--milp-max-unstable", defaultValue = "25",
             description = "Undecided pairs with at most this many unstable ReLUs go to MILP; -1 turns MILP off (default: ${DEFAULT-VALUE}).")
     int milpMaxUnstable;
 
-    @Option(names = "--milp-time-limit", defaultValue = "10", description = "Seconds per MILP query (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--milp-time-limit", defaultValue = "5", description = "Seconds per MILP query (default: ${DEFAULT-VALUE}).")
     long milpSeconds;
 
-    @Option(names = "--milp-parallelism", defaultValue = "1", description = "MILP operator instances (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--milp-parallelism", defaultValue = "2", description = "MILP operator instances (default: ${DEFAULT-VALUE}).")
     int milpParallelism;
 
     @Option(names = "--parallelism", description = "Parallelism of the job and its bound operator (default: the number of cores).")
