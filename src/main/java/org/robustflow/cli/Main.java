@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Certify how robust a ReLU image classifier is against L-infinity perturbations.",
         subcommands = {RunCommand.class, CertifyCommand.class, TrainCommand.class, ModelCommand.class, BenchCommand.class,
             ProduceCommand.class, PublishModelCommand.class, JobCommand.class, ResultsCommand.class, VerifyPropertyCommand.class,
-            MilpBenchCommand.class})
+            MilpBenchCommand.class, ReportCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -109,6 +109,8 @@ public final class RunCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "complete in %.1f s: %d verdicts, %.0f verdicts/s%n", seconds,
                     (long) count * cfg.eps().length, count * cfg.eps().length / seconds);
             System.out.println("results: " + json + " and " + csv);
+            Path report = Reports.write(out.resolve(runId + "-report"), topics, runId, finalRows, snapshot, test);
+            System.out.println("report: " + report);
 
             if (keepRunning) {
                 System.out.println("--keep-running: broker at " + kafka.bootstrapServers() + ", dashboard at http://127.0.0.1:"

@@ -1,6 +1,7 @@
 package org.robustflow.pipeline.kafka;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -14,7 +15,10 @@ import org.robustflow.data.MnistDataset;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.IntConsumer;
@@ -44,6 +48,22 @@ public final class KafkaClients {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return new KafkaConsumer<>(p);
+    }
+
+    /** Every committed message value on {@code topic}, read until nothing new arrives for {@code idle}. */
+    public static List<byte[]> readCommitted(String bootstrapServers, String topic, Duration idle) {
+        List<byte[]> values = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = committedReader(bootstrapServers)) {
+            consumer.subscribe(List.of(topic));
+            long idleSince = System.currentTimeMillis();
+            while (System.currentTimeMillis() - idleSince < idle.toMillis()) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    values.add(r.value());
+                    idleSince = System.currentTimeMillis();
+                }
+            }
+        }
+        return values;
     }
 
     public static void publishModel(KafkaProducer<byte[], byte[]> producer, String topic, ModelSnapshot snapshot) throws Exception {

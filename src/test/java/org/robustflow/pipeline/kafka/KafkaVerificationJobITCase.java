@@ -3,8 +3,6 @@ package org.robustflow.pipeline.kafka;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -133,16 +131,8 @@ class KafkaVerificationJobITCase {
     private static <R extends org.apache.avro.specific.SpecificRecordBase, T> List<T> readAll(String topic, AvroCodec<R> codec,
             Function<R, T> map) throws Exception {
         List<T> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.committedReader(kafka.bootstrapServers())) {
-            consumer.subscribe(List.of(topic));
-            long idleSince = System.currentTimeMillis();
-            while (System.currentTimeMillis() - idleSince < 5_000) {
-                var records = consumer.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    out.add(map.apply(codec.decode(r.value())));
-                    idleSince = System.currentTimeMillis();
-                }
-            }
+        for (byte[] value : KafkaClients.readCommitted(kafka.bootstrapServers(), topic, Duration.ofSeconds(5))) {
+            out.add(map.apply(codec.decode(value)));
         }
         return out;
     }
