@@ -30,7 +30,8 @@ final class Reports {
             MnistDataset images) throws IOException {
         List<ReportWriter.Row> table = new ArrayList<>();
         for (EpsilonAccuracy a : rows.values()) {
-            table.add(new ReportWriter.Row(a.getEps(), a.getSeen(), a.getCertified(), a.getFalsified(), a.getMisclassified(), a.getUnknown()));
+            table.add(new ReportWriter.Row(a.getEps(), a.getSeen(), a.getCertified(), a.getFalsified(), a.getMisclassified(), a.getUnknown(),
+                    a.getCertifiedByBounds(), a.getFalsifiedByPgd()));
         }
         table.sort(Comparator.comparingDouble(ReportWriter.Row::eps));
         AvroCodec<Counterexample> codec = AvroCodec.of(Counterexample.class);

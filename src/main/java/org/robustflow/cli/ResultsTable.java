@@ -75,7 +75,11 @@ final class ResultsTable {
                     .put("unknown", a.getUnknown())
                     .put("seen", a.getSeen())
                     .put("robustAccuracyLower", a.getRobustAccuracyLower())
-                    .put("robustAccuracyUpper", a.getRobustAccuracyUpper());
+                    .put("robustAccuracyUpper", a.getRobustAccuracyUpper())
+                    .put("certifiedByBounds", a.getCertifiedByBounds())
+                    .put("certifiedByMilp", a.getCertifiedByMilp())
+                    .put("falsifiedByPgd", a.getFalsifiedByPgd())
+                    .put("falsifiedByMilp", a.getFalsifiedByMilp());
         }
         Files.createDirectories(file.toAbsolutePath().getParent());
         mapper.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);

@@ -40,6 +40,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run everything embedded: Kafka broker, Flink MiniCluster with dashboard, model, MNIST stream, live results.")
 public final class RunCommand implements Callable<Integer> {
+    private static final long MODEL_HEAD_START_MS = 3_000;
+
     @Mixin JobOptions job;
 
     @Option(names = "--model", description = "Model file (default: the default model, trained once if absent).")
@@ -89,6 +91,7 @@ public final class RunCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.bootstrapServers())) {
                 KafkaClients.publishModel(producer, topics.models(), snapshot);
+                awaitModelApplied(client);
                 try (ProgressBar bar = Progress.bar("produce", count, " img")) {
                     KafkaClients.produceImages(producer, topics.images(), test, runId, count, rate, bar::stepBy);
                 }
@@ -133,6 +136,19 @@ public final class RunCommand implements Callable<Integer> {
                 java.nio.file.Files.deleteIfExists(p);
             }
         }
+    }
+
+    /**
+     * Gives the job time to take the model before the images come. Images that arrive first are kept
+     * (never dropped) but then released all at once when the model arrives; under backpressure that one
+     * long release holds back checkpoints, and with them the results, for a minute or more.
+     */
+    private static void awaitModelApplied(JobClient client) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (client.getJobStatus().get() != JobStatus.RUNNING && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        Thread.sleep(MODEL_HEAD_START_MS);
     }
 
     /** The final rows once every eps is complete; null if the job failed first. */

@@ -35,7 +35,7 @@ class ReportWriterTest {
         List<ReportWriter.Row> rows = new ArrayList<>();
         for (int e = 0; e < eps.length; e++) {
             rows.add(new ReportWriter.Row(eps[e], run.total(), run.certified(e), run.count(e, Verdict.FALSIFIED),
-                    run.count(e, Verdict.MISCLASSIFIED), run.count(e, Verdict.UNKNOWN)));
+                    run.count(e, Verdict.MISCLASSIFIED), run.count(e, Verdict.UNKNOWN), run.certified(e), run.count(e, Verdict.FALSIFIED)));
         }
         List<ReportWriter.Example> examples = new ArrayList<>();
         for (int i = 0; i < data.size(); i++) {

@@ -65,9 +65,21 @@ public class AccuracyAggregator extends KeyedProcessFunction<String, VerdictEven
         switch (v.verdict) {
             case CERTIFIED -> {
                 a.certified++;
+                if ("milp".equals(v.method)) {
+                    a.certifiedByMilp++;
+                } else {
+                    a.certifiedByBounds++;
+                }
                 certifiedGauge(v.eps).incrementAndGet();
             }
-            case FALSIFIED -> a.falsified++;
+            case FALSIFIED -> {
+                a.falsified++;
+                if ("milp".equals(v.method)) {
+                    a.falsifiedByMilp++;
+                } else {
+                    a.falsifiedByPgd++;
+                }
+            }
             case MISCLASSIFIED -> a.misclassified++;
             default -> a.unknown++;
         }

@@ -55,6 +55,10 @@ public final class Records {
                 .setRobustAccuracyLower(a.robustAccuracyLower)
                 .setRobustAccuracyUpper(a.robustAccuracyUpper)
                 .setComplete(a.complete)
+                .setCertifiedByBounds(a.certifiedByBounds)
+                .setCertifiedByMilp(a.certifiedByMilp)
+                .setFalsifiedByPgd(a.falsifiedByPgd)
+                .setFalsifiedByMilp(a.falsifiedByMilp)
                 .setUpdatedAt(Instant.ofEpochMilli(a.updatedAt))
                 .build();
     }

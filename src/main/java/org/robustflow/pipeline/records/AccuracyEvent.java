@@ -19,6 +19,11 @@ public class AccuracyEvent {
     public double robustAccuracyLower;
     public double robustAccuracyUpper;
     public boolean complete;
+    /** Per deciding method: bounds (box or crown) and MILP certify, PGD and MILP falsify. */
+    public long certifiedByBounds;
+    public long certifiedByMilp;
+    public long falsifiedByPgd;
+    public long falsifiedByMilp;
     public long updatedAt;
 
     public AccuracyEvent() {}

@@ -22,7 +22,7 @@ class AccuracyAggregatorTest {
         v.imageId = image;
         v.eps = 0.01;
         v.verdict = verdict;
-        v.method = "box";
+        v.method = verdict == Verdict.FALSIFIED ? "pgd" : "box";
         v.expectedTotal = expected;
         return v;
     }
@@ -57,6 +57,9 @@ class AccuracyAggregatorTest {
             assertThat(last.unknown).isEqualTo(1);
             assertThat(last.misclassified).isEqualTo(1);
             assertThat(last.falsified).isEqualTo(1);
+            assertThat(last.certifiedByBounds).isEqualTo(1);
+            assertThat(last.falsifiedByPgd).isEqualTo(1);
+            assertThat(last.certifiedByMilp + last.falsifiedByMilp).isZero();
             assertThat(last.robustAccuracyLower).isCloseTo(0.25, within(1e-12));
             assertThat(last.robustAccuracyUpper).isCloseTo(0.5, within(1e-12));
             assertThat(last.key()).isEqualTo("r/m/0.0100");
