@@ -14,8 +14,6 @@ import java.nio.file.Path;
  * <p>The dashboard listens on 127.0.0.1 only. The cluster lives as long as the job submitted to it.
  */
 public final class LocalFlink {
-    public static final int DEFAULT_DASHBOARD_PORT = 8081;
-
     private LocalFlink() {}
 
     /** The MiniCluster settings: dashboard port (0 for any free one), slots = parallelism, temp dirs. */

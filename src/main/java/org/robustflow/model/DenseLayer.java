@@ -58,11 +58,6 @@ public final class DenseLayer implements Layer {
         return bias[out];
     }
 
-    /** A copy of W, [out][in]. */
-    public double[][] weights() {
-        return deepCopy(weight);
-    }
-
     public double[] biases() {
         return bias.clone();
     }

@@ -22,7 +22,6 @@ public final class ResultsFollower implements AutoCloseable {
     private final String runId;
     private String modelVersion;
     private final Map<String, EpsilonAccuracy> latest = new TreeMap<>();
-    private int undecodable;
 
     /** @param runId the run to follow; null follows the first run seen */
     public ResultsFollower(Topics topics, String runId, String modelVersion) {
@@ -40,8 +39,7 @@ public final class ResultsFollower implements AutoCloseable {
             try {
                 a = codec.decode(r.value());
             } catch (IOException e) {
-                undecodable++;
-                continue;
+                continue; // not a result of ours; the job writes only valid records
             }
             if ((runId != null && !runId.equals(a.getRunId())) || (modelVersion != null && !modelVersion.equals(a.getModelVersion()))) {
                 continue;
@@ -68,10 +66,6 @@ public final class ResultsFollower implements AutoCloseable {
     /** Whether {@code expectedEps} keys are all present and complete. */
     public boolean complete(int expectedEps) {
         return latest.size() >= expectedEps && latest.values().stream().allMatch(EpsilonAccuracy::getComplete);
-    }
-
-    public int undecodable() {
-        return undecodable;
     }
 
     @Override

@@ -123,6 +123,34 @@ class KafkaVerificationJobITCase {
                 .contains("takes 100 inputs");
     }
 
+    @Test
+    void shouldProduceImagesAndPublishModelsFromTheCommandLine() throws Exception {
+        String suffix = "." + UUID.randomUUID();
+        Topics topics = Topics.defaults(kafka.bootstrapServers()).withSuffix(suffix);
+        String[] common = {"--bootstrap-servers", kafka.bootstrapServers(), "--topic-suffix", suffix};
+        int produced = org.robustflow.cli.Main.commandLine().execute(concat(new String[] {"produce", "--limit", "25",
+                "--run-id", "cli-run", "--data-dir", Fixtures.MNIST_DIR.toString()}, common));
+        int published = org.robustflow.cli.Main.commandLine().execute(concat(new String[] {"publish-model",
+                "--model", Fixtures.defaultModelFile().toString()}, common));
+        assertThat(produced).isZero();
+        assertThat(published).isZero();
+
+        List<MnistImage> images = readAll(topics.images(), AvroCodec.of(MnistImage.class), Function.identity());
+        assertThat(images).hasSize(25);
+        assertThat(images).extracting(MnistImage::getRunId).containsOnly("cli-run");
+        assertThat(images).extracting(MnistImage::getExpectedTotal).containsOnly(25);
+        assertThat(images.stream().mapToLong(MnistImage::getImageId).sorted().toArray())
+                .containsExactly(java.util.stream.LongStream.range(0, 25).toArray());
+        List<String> versions = readAll(topics.models(), AvroCodec.of(org.robustflow.avro.ModelSnapshot.class), m -> m.getVersion());
+        assertThat(versions).containsExactly(Fixtures.defaultModel().version());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static MnistImage image(String runId, long id, int label, byte[] pixels) {
         return MnistImage.newBuilder().setRunId(runId).setImageId(id).setLabel(label).setWidth(28).setHeight(28)
                 .setPixels(ByteBuffer.wrap(pixels)).setExpectedTotal(IMAGES).setProducedAt(java.time.Instant.now()).build();
