@@ -46,6 +46,12 @@ public final class JobCommand implements Callable<Integer> {
             System.out.println("dashboard: http://127.0.0.1:" + dashboardPort);
         }
         KafkaVerificationJob.define(env, kafka.topics(), job.config(), false);
+        if (remote != null) {
+            // Detached: the job lives on the cluster; this command only submits it.
+            var client = env.executeAsync(KafkaVerificationJob.JOB_NAME);
+            System.out.println("submitted job " + client.getJobID() + " to http://" + remote);
+            return 0;
+        }
         env.execute(KafkaVerificationJob.JOB_NAME);
         return 0;
     }
