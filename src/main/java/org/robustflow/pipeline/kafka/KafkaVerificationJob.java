@@ -14,6 +14,7 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.robustflow.avro.Counterexample;
 import org.robustflow.avro.DeadLetter;
 import org.robustflow.avro.EpsilonAccuracy;
@@ -94,7 +95,8 @@ public final class KafkaVerificationJob {
                 .setBootstrapServers(topics.bootstrapServers())
                 .setTopics(topic)
                 .setGroupId(CONSUMER_GROUP)
-                .setStartingOffsets(OffsetsInitializer.earliest())
+                // A redeployed job resumes where the last one committed instead of verifying every run again.
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(deserializer)
                 // Producers may write transactionally: never read what they abort.
                 .setProperty("isolation.level", "read_committed");
