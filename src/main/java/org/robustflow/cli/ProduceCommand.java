@@ -40,7 +40,7 @@ public final class ProduceCommand implements Callable<Integer> {
         int count = limit == null ? data.size() : Math.min(limit, data.size());
         String run = runId == null ? newRunId() : runId;
         kafka.topics().createIfAbsent();
-        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.bootstrapServers);
+        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.topics());
                 ProgressBar bar = Progress.bar("produce", count, " img")) {
             KafkaClients.produceImages(producer, kafka.topics().images(), data, run, count, rate, bar::stepBy);
         }

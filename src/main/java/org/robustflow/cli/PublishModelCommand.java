@@ -22,7 +22,7 @@ public final class PublishModelCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ModelSnapshot snapshot = Workspace.loadSnapshot(model, System.err);
         kafka.topics().createIfAbsent();
-        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.bootstrapServers)) {
+        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.topics())) {
             KafkaClients.publishModel(producer, kafka.topics().models(), snapshot);
         }
         System.out.println("published model " + snapshot.getVersion() + " to " + kafka.topics().models());

@@ -50,7 +50,7 @@ public final class ReportCommand implements Callable<Integer> {
         String version = rows.values().iterator().next().getModelVersion();
         AvroCodec<ModelSnapshot> codec = AvroCodec.of(ModelSnapshot.class);
         ModelSnapshot model = null;
-        for (byte[] value : KafkaClients.readCommitted(kafka.bootstrapServers, kafka.topics().models(), Duration.ofSeconds(3))) {
+        for (byte[] value : KafkaClients.readCommitted(kafka.topics(), kafka.topics().models(), Duration.ofSeconds(3))) {
             try {
                 ModelSnapshot s = codec.decode(value);
                 if (s.getVersion().equals(version)) {

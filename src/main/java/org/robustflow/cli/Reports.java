@@ -36,7 +36,7 @@ final class Reports {
         table.sort(Comparator.comparingDouble(ReportWriter.Row::eps));
         AvroCodec<Counterexample> codec = AvroCodec.of(Counterexample.class);
         List<ReportWriter.Example> examples = new ArrayList<>();
-        for (byte[] value : KafkaClients.readCommitted(topics.bootstrapServers(), topics.counterexamples(), Duration.ofSeconds(3))) {
+        for (byte[] value : KafkaClients.readCommitted(topics, topics.counterexamples(), Duration.ofSeconds(3))) {
             Counterexample c;
             try {
                 c = codec.decode(value);

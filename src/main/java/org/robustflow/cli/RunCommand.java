@@ -89,7 +89,7 @@ public final class RunCommand implements Callable<Integer> {
             System.out.println("Flink dashboard at http://127.0.0.1:" + dashboardPort + " (job " + client.getJobID() + ")");
 
             long start = System.nanoTime();
-            try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.bootstrapServers())) {
+            try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
                 KafkaClients.publishModel(producer, topics.models(), snapshot);
                 awaitModelApplied(client);
                 try (ProgressBar bar = Progress.bar("produce", count, " img")) {

@@ -86,7 +86,7 @@ class ClusterFailureITCase {
         AvroCodec<VerdictRecord> codec = AvroCodec.of(VerdictRecord.class);
         Map<String, Set<String>> pairs = new TreeMap<>();
         Map<String, Integer> counts = new TreeMap<>();
-        for (byte[] value : KafkaClients.readCommitted(BOOTSTRAP, topics().verdicts(), Duration.ofSeconds(5))) {
+        for (byte[] value : KafkaClients.readCommitted(topics(), topics().verdicts(), Duration.ofSeconds(5))) {
             VerdictRecord v = codec.decode(value);
             pairs.computeIfAbsent(v.getRunId(), r -> new HashSet<>()).add(v.getImageId() + "@" + v.getEps());
             counts.merge(v.getRunId(), 1, Integer::sum);

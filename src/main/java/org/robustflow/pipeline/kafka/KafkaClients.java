@@ -27,8 +27,8 @@ import java.util.function.IntConsumer;
 public final class KafkaClients {
     private KafkaClients() {}
 
-    public static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
-        Properties p = Topics.clientProperties(bootstrapServers);
+    public static KafkaProducer<byte[], byte[]> producer(Topics topics) {
+        Properties p = topics.clientProperties();
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         // No duplicates on retry, and every record acknowledged before produce() reports it sent.
@@ -39,8 +39,8 @@ public final class KafkaClients {
     }
 
     /** A consumer that sees only committed transactions, from the earliest offset, in its own group. */
-    public static KafkaConsumer<byte[], byte[]> committedReader(String bootstrapServers) {
-        Properties p = Topics.clientProperties(bootstrapServers);
+    public static KafkaConsumer<byte[], byte[]> committedReader(Topics topics) {
+        Properties p = topics.clientProperties();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "robustflow-reader-" + UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -51,9 +51,9 @@ public final class KafkaClients {
     }
 
     /** Every committed message value on {@code topic}, read until nothing new arrives for {@code idle}. */
-    public static List<byte[]> readCommitted(String bootstrapServers, String topic, Duration idle) {
+    public static List<byte[]> readCommitted(Topics topics, String topic, Duration idle) {
         List<byte[]> values = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = committedReader(bootstrapServers)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = committedReader(topics)) {
             consumer.subscribe(List.of(topic));
             long idleSince = System.currentTimeMillis();
             while (System.currentTimeMillis() - idleSince < idle.toMillis()) {

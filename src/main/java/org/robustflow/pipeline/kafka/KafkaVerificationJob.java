@@ -92,6 +92,7 @@ public final class KafkaVerificationJob {
     private static <T> KafkaSource<Either<DeadLetterEvent, T>> source(Topics topics, String topic,
             KafkaRecordDeserializationSchema<Either<DeadLetterEvent, T>> deserializer, boolean bounded) {
         var builder = KafkaSource.<Either<DeadLetterEvent, T>>builder()
+                .setProperties(topics.clientProperties())
                 .setBootstrapServers(topics.bootstrapServers())
                 .setTopics(topic)
                 .setGroupId(CONSUMER_GROUP)
@@ -109,6 +110,7 @@ public final class KafkaVerificationJob {
     private static <T> KafkaSink<T> sink(Topics topics, String name,
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer) {
         return KafkaSink.<T>builder()
+                .setKafkaProducerConfig(topics.clientProperties())
                 .setBootstrapServers(topics.bootstrapServers())
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)

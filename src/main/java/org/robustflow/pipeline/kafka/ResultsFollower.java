@@ -25,7 +25,7 @@ public final class ResultsFollower implements AutoCloseable {
 
     /** @param runId the run to follow; null follows the first run seen */
     public ResultsFollower(Topics topics, String runId, String modelVersion) {
-        this.consumer = KafkaClients.committedReader(topics.bootstrapServers());
+        this.consumer = KafkaClients.committedReader(topics);
         this.consumer.subscribe(List.of(topics.results()));
         this.runId = runId;
         this.modelVersion = modelVersion;

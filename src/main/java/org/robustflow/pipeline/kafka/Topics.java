@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * accuracy per (run, model, eps) key.
  */
 public record Topics(String images, String models, String verdicts, String results, String counterexamples,
-        String deadLetters, String bootstrapServers) implements Serializable {
+        String deadLetters, String bootstrapServers, Map<String, String> clientOverrides) implements Serializable {
     public static final String IMAGES = "robustflow.images";
     public static final String MODELS = "robustflow.models";
     public static final String VERDICTS = "robustflow.verdicts";
@@ -31,14 +31,27 @@ public record Topics(String images, String models, String verdicts, String resul
     /** Images are the parallel input: one partition per source subtask on a small cluster. */
     public static final int IMAGE_PARTITIONS = 4;
 
+    public Topics {
+        clientOverrides = Map.copyOf(clientOverrides);
+    }
+
     public static Topics defaults(String bootstrapServers) {
-        return new Topics(IMAGES, MODELS, VERDICTS, RESULTS, COUNTEREXAMPLES, DEAD_LETTERS, bootstrapServers);
+        return new Topics(IMAGES, MODELS, VERDICTS, RESULTS, COUNTEREXAMPLES, DEAD_LETTERS, bootstrapServers, Map.of());
+    }
+
+    /**
+     * The same topics with extra Kafka client settings for every client (admin, producers, consumers, the
+     * job's sources and sinks), e.g. security.protocol=SASL_SSL, sasl.mechanism, sasl.jaas.config,
+     * ssl.truststore.location.
+     */
+    public Topics withClientOverrides(Map<String, String> overrides) {
+        return new Topics(images, models, verdicts, results, counterexamples, deadLetters, bootstrapServers, overrides);
     }
 
     /** The same names with a suffix, so tests get fresh topics. */
     public Topics withSuffix(String suffix) {
         return new Topics(images + suffix, models + suffix, verdicts + suffix, results + suffix,
-                counterexamples + suffix, deadLetters + suffix, bootstrapServers);
+                counterexamples + suffix, deadLetters + suffix, bootstrapServers, clientOverrides);
     }
 
     /** Creates the topics that do not exist yet; existing ones are left as they are. */
@@ -50,7 +63,7 @@ public record Topics(String images, String models, String verdicts, String resul
         wanted.add(new NewTopic(results, 1, (short) 1).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         wanted.add(new NewTopic(counterexamples, 1, (short) 1));
         wanted.add(new NewTopic(deadLetters, 1, (short) 1));
-        try (Admin admin = Admin.create(clientProperties(bootstrapServers))) {
+        try (Admin admin = Admin.create(clientProperties())) {
             var existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
@@ -67,12 +80,13 @@ public record Topics(String images, String models, String verdicts, String resul
         }
     }
 
-    /** Properties every client of ours starts from. */
-    public static Properties clientProperties(String bootstrapServers) {
+    /** Properties every client of ours starts from: the address, then the overrides. */
+    public Properties clientProperties() {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         // Fail fast on a wrong address instead of retrying for the default 2 minutes.
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        p.putAll(clientOverrides);
         return p;
     }
 }

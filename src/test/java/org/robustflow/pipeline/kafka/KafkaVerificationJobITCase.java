@@ -71,7 +71,7 @@ class KafkaVerificationJobITCase {
         String runId = "it-" + UUID.randomUUID();
 
         // Step 1: produce the model, the images and five malformed messages.
-        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.bootstrapServers())) {
+        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
             KafkaClients.publishModel(producer, topics.models(), ModelIo.toSnapshot(mlp, null, null, "test"));
             KafkaClients.publishModel(producer, topics.models(), ModelIo.toSnapshot(Fixtures.randomMlp(1, 100, 10, 10), null, null, "wrong shape"));
             KafkaClients.produceImages(producer, topics.images(), Fixtures.mnistTest(), runId, IMAGES, 0, k -> {});
@@ -159,7 +159,7 @@ class KafkaVerificationJobITCase {
     private static <R extends org.apache.avro.specific.SpecificRecordBase, T> List<T> readAll(String topic, AvroCodec<R> codec,
             Function<R, T> map) throws Exception {
         List<T> out = new ArrayList<>();
-        for (byte[] value : KafkaClients.readCommitted(kafka.bootstrapServers(), topic, Duration.ofSeconds(5))) {
+        for (byte[] value : KafkaClients.readCommitted(Topics.defaults(kafka.bootstrapServers()), topic, Duration.ofSeconds(5))) {
             out.add(map.apply(codec.decode(value)));
         }
         return out;
