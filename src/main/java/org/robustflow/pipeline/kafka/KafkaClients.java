@@ -6,6 +6,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.robustflow.avro.MnistImage;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.IntConsumer;
@@ -50,20 +52,42 @@ public final class KafkaClients {
         return new KafkaConsumer<>(p);
     }
 
-    /** Every committed message value on {@code topic}, read until nothing new arrives for {@code idle}. */
+    /**
+     * Every committed message value on {@code topic}, read until nothing new arrives for {@code idle}.
+     * Partitions are assigned directly, not through a consumer group: right after a broker restart the
+     * group coordinator can take longer than {@code idle} to answer.
+     */
     public static List<byte[]> readCommitted(Topics topics, String topic, Duration idle) {
         List<byte[]> values = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = committedReader(topics)) {
-            consumer.subscribe(List.of(topic));
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(60));
             long idleSince = System.currentTimeMillis();
-            while (System.currentTimeMillis() - idleSince < idle.toMillis()) {
+            while (System.currentTimeMillis() - idleSince < idle.toMillis() || !reached(consumer, end)) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     values.add(r.value());
                     idleSince = System.currentTimeMillis();
                 }
+                if (System.currentTimeMillis() - idleSince > 120_000) {
+                    break; // the end offsets were not reached in two minutes: return what there is
+                }
             }
         }
         return values;
+    }
+
+    /** Whether the consumer's positions are at the end offsets taken when reading started. */
+    private static boolean reached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey(), Duration.ofSeconds(30)) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static void publishModel(KafkaProducer<byte[], byte[]> producer, String topic, ModelSnapshot snapshot) throws Exception {
