@@ -51,7 +51,8 @@ public final class BoxCertifier implements Certifier {
             System.arraycopy(images, rowImage[r] * pixels, x, 0, pixels);
             InputBox.write(x, rowEps[r], lower, upper, r * pixels);
         }
-        List<Interval> pre = propagator.preActivations(new Interval(lower, upper, rows, pixels));
+        List<Interval> pre = propagator.preActivations(new Interval(lower, upper, rows, pixels),
+                propagator.firstLayerAbsCentreBound(images, numImages, rowImage, rowEps));
         int[] unstable = countUnstable(pre.subList(0, pre.size() - 1), rows);
         Interval logits = pre.get(pre.size() - 1);
         double[] lo = logits.lower();

@@ -55,6 +55,16 @@ final class DenseBounds implements LayerBounds {
 
     @Override
     public Interval box(Interval input) {
+        return box(input, null);
+    }
+
+    /**
+     * Box bounds with an optional shortcut for the rounding guard.
+     *
+     * @param absCentreBound an upper bound of |W| |c| per row and output ([rows, out]), or null to compute
+     *     |W| m with a third product. With it, |W| m = |W| |c| + |W| r is bounded without that product.
+     */
+    Interval box(Interval input, double[] absCentreBound) {
         if (input.width() != in) {
             throw new IllegalArgumentException("layer takes " + in + " inputs, bounds have " + input.width());
         }
@@ -63,17 +73,20 @@ final class DenseBounds implements LayerBounds {
         double[] upper = input.upper();
         double[] centre = new double[rows * in];
         // r in the first rows, m below: one BLAS call gives |W| r and |W| m.
-        double[] radiusAndMagnitude = new double[2 * rows * in];
+        boolean hinted = absCentreBound != null;
+        double[] radiusAndMagnitude = new double[(hinted ? 1 : 2) * rows * in];
         int magnitudeOffset = rows * in;
         for (int k = 0; k < rows * in; k++) {
             double lo = lower[k];
             double hi = upper[k];
             centre[k] = (lo + hi) * 0.5;
             radiusAndMagnitude[k] = (hi - lo) * 0.5;
-            radiusAndMagnitude[magnitudeOffset + k] = Math.max(Math.abs(lo), Math.abs(hi));
+            if (!hinted) {
+                radiusAndMagnitude[magnitudeOffset + k] = Math.max(Math.abs(lo), Math.abs(hi));
+            }
         }
         double[] outCentre = Matmul.multiply(centre, rows, weight);
-        double[] outRadiusAndError = Matmul.multiply(radiusAndMagnitude, 2 * rows, absWeight);
+        double[] outRadiusAndError = Matmul.multiply(radiusAndMagnitude, (hinted ? 1 : 2) * rows, absWeight);
         int errorOffset = rows * out;
         double[] outLower = new double[rows * out];
         double[] outUpper = new double[rows * out];
@@ -81,13 +94,24 @@ final class DenseBounds implements LayerBounds {
             int base = r * out;
             for (int o = 0; o < out; o++) {
                 double c = outCentre[base + o] + bias[o];
-                double rad = outRadiusAndError[base + o]
-                        + (outRadiusAndError[errorOffset + base + o] * relative + scaledAbsBias[o]);
+                double absWm = hinted ? absCentreBound[base + o] + outRadiusAndError[base + o]
+                        : outRadiusAndError[errorOffset + base + o];
+                double rad = outRadiusAndError[base + o] + (absWm * relative + scaledAbsBias[o]);
                 outLower[base + o] = c - rad;
                 outUpper[base + o] = c + rad;
             }
         }
         return new Interval(outLower, outUpper, rows, out);
+    }
+
+    /** |W| x for {@code rows} row vectors x (row-major [rows, in]); [rows, out]. */
+    double[] absProduct(double[] x, int rows) {
+        return Matmul.multiply(x, rows, absWeight);
+    }
+
+    /** Row sums of |W|, one per output. */
+    double[] absRowSums() {
+        return absWeight.sum(1).toDoubleVector();
     }
 
     @Override

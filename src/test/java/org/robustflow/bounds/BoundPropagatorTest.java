@@ -15,17 +15,41 @@ class BoundPropagatorTest {
 
     @Test
     void shouldAgreeWithReferenceWithin1e9RelativeAndContainIt() {
+        assertAgreement(false);
+    }
+
+    @Test
+    void shouldAgreeWithReferenceAlsoWithTheFirstLayerGuardShortcut() {
+        assertAgreement(true);
+    }
+
+    private static void assertAgreement(boolean shortcut) {
         Mlp mlp = Fixtures.defaultModel();
-        int images = 20;
-        int rows = images * EPS.length;
+        int rows = images() * EPS.length;
         double[] lower = new double[rows * 784];
         double[] upper = new double[rows * 784];
-        for (int i = 0; i < images; i++) {
+        for (int i = 0; i < images(); i++) {
             for (int e = 0; e < EPS.length; e++) {
                 InputBox.write(Fixtures.mnistTest().pixels(i), EPS[e], lower, upper, (i * EPS.length + e) * 784);
             }
         }
-        List<Interval> batched = new BoundPropagator(mlp).preActivations(new Interval(lower, upper, rows, 784));
+        BoundPropagator propagator = new BoundPropagator(mlp);
+        double[] hint = null;
+        if (shortcut) {
+            double[] images = new double[images() * 784];
+            int[] rowImage = new int[rows];
+            double[] rowEps = new double[rows];
+            for (int i = 0; i < images(); i++) {
+                Fixtures.mnistTest().writePixels(i, images, i * 784);
+                for (int e = 0; e < EPS.length; e++) {
+                    rowImage[i * EPS.length + e] = i;
+                    rowEps[i * EPS.length + e] = EPS[e];
+                }
+            }
+            hint = propagator.firstLayerAbsCentreBound(images, images(), rowImage, rowEps);
+            assertThat(hint).isNotNull();
+        }
+        List<Interval> batched = propagator.preActivations(new Interval(lower, upper, rows, 784), hint);
         double worst = 0;
         for (int r = 0; r < rows; r++) {
             double[] lo = java.util.Arrays.copyOfRange(lower, r * 784, (r + 1) * 784);
@@ -44,6 +68,10 @@ class BoundPropagatorTest {
             }
         }
         assertThat(worst).isLessThan(1e-9);
+    }
+
+    private static int images() {
+        return 20;
     }
 
     @Test
