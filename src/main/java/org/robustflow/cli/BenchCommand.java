@@ -1,15 +1,13 @@
 package org.robustflow.cli;
 
 import org.robustflow.bounds.Certifier;
-import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.verify.Sweep;
-import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Mlp;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -23,17 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure bound throughput (verdicts per second) on the test set x eps grid.")
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model file (default: the default model).")
-    Path model;
-
-    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST).")
-    Path dataDir;
-
-    @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT, description = "Eps grid (default: ${DEFAULT-VALUE}).")
-    String eps;
-
-    @Option(names = "--limit", description = "Only the first N test images (default: all).")
-    Integer limit;
+    @Mixin TestSetOptions data;
 
     @Option(names = "--threads", split = ",", description = "Thread counts to measure (default: 1 and the number of cores).")
     int[] threads;
@@ -50,12 +38,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        double[] epsValues = EpsilonGrid.parse(eps);
-        MnistDataset test = Workspace.load(dataDir, DatasetLoader.Split.TEST);
-        if (limit != null) {
-            test = test.head(limit);
-        }
-        Mlp mlp = Workspace.loadModel(model, System.err);
+        double[] epsValues = data.eps();
+        MnistDataset test = data.testSet();
+        Mlp mlp = data.model();
         int cores = Runtime.getRuntime().availableProcessors();
         int[] threadCounts = threads != null ? threads : cores > 1 ? new int[] {1, cores} : new int[] {1};
         String omp = System.getenv("OMP_NUM_THREADS");

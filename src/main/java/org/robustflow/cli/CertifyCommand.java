@@ -7,12 +7,12 @@ import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.verify.Sweep;
-import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.model.Mlp;
 import org.robustflow.verify.Decision;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
@@ -32,11 +32,7 @@ import java.util.concurrent.Callable;
 @Command(name = "certify", mixinStandardHelpOptions = true,
         description = "Certify the test set against L-infinity perturbations offline and print robust accuracy per eps.")
 public final class CertifyCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model file (default: the default model, trained once if absent).")
-    Path model;
-
-    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST in data/mnist).")
-    Path dataDir;
+    @Mixin TestSetOptions data;
 
     @Option(names = "--method", defaultValue = "crown",
             description = "Bound method: box (interval) or crown (linear relaxation, tighter, slower) (default: ${DEFAULT-VALUE}).")
@@ -52,13 +48,6 @@ public final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--pgd-restarts", defaultValue = "3", description = "PGD restarts (default: ${DEFAULT-VALUE}).")
     int pgdRestarts;
 
-    @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT,
-            description = "start:end:count or a comma list (default: ${DEFAULT-VALUE}).")
-    String eps;
-
-    @Option(names = "--limit", description = "Only the first N test images.")
-    Integer limit;
-
     @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
     Integer threads;
 
@@ -70,12 +59,9 @@ public final class CertifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        double[] epsValues = EpsilonGrid.parse(eps);
-        MnistDataset test = Workspace.load(dataDir, DatasetLoader.Split.TEST);
-        if (limit != null) {
-            test = test.head(limit);
-        }
-        Mlp mlp = Workspace.loadModel(model, System.err);
+        double[] epsValues = data.eps();
+        MnistDataset test = data.testSet();
+        Mlp mlp = data.model();
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
 
         long start = System.nanoTime();

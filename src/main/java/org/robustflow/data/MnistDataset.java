@@ -89,6 +89,15 @@ public final class MnistDataset {
         }
     }
 
+    /** Raw 8-bit pixels mapped to [0,1] as value/255. */
+    public static double[] scale(byte[] raw) {
+        double[] x = new double[raw.length];
+        for (int k = 0; k < x.length; k++) {
+            x[k] = (raw[k] & 0xff) / 255.0;
+        }
+        return x;
+    }
+
     /** The first {@code count} images (or all, if fewer). */
     public MnistDataset head(int count) {
         int n = Math.min(count, size());

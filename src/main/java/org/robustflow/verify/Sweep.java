@@ -8,6 +8,7 @@ import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Mlp;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -86,9 +87,9 @@ public final class Sweep {
                     long boundMicros = (System.nanoTime() - begin) / 1000 / Math.max(1, size * eps.length);
                     for (int i = 0; i < size; i++) {
                         Decision[] row = new Decision[eps.length];
+                        double[] x = Arrays.copyOfRange(images, i * pixels, (i + 1) * pixels);
                         for (int e = 0; e < eps.length; e++) {
-                            row[e] = decide(grid[i][e], certifier.method(), boundMicros, attack,
-                                    data.pixels(start + i), labels[i], eps[e]);
+                            row[e] = decide(grid[i][e], certifier.method(), boundMicros, attack, x, labels[i], eps[e]);
                         }
                         results[start + i] = row;
                     }

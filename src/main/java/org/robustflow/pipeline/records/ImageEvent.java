@@ -42,13 +42,4 @@ public class ImageEvent {
         }
         return null;
     }
-
-    /** Pixels as value/255 in [0,1]. */
-    public double[] scaledPixels() {
-        double[] x = new double[pixels.length];
-        for (int k = 0; k < x.length; k++) {
-            x[k] = (pixels[k] & 0xff) / 255.0;
-        }
-        return x;
-    }
 }

@@ -23,10 +23,6 @@ public class VerificationTask {
     }
 
     public double[] scaledPixels() {
-        double[] x = new double[pixels.length];
-        for (int k = 0; k < x.length; k++) {
-            x[k] = (pixels[k] & 0xff) / 255.0;
-        }
-        return x;
+        return org.robustflow.data.MnistDataset.scale(pixels);
     }
 }
