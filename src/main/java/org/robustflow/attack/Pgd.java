@@ -12,19 +12,24 @@ import java.util.Random;
  * Projected gradient descent on the margin loss (Madry et al. 2018, "Towards Deep Learning Models
  * Resistant to Adversarial Attacks"), searching the eps-box for a misclassified point.
  *
- * <p>Loss: logit_t - logit_y with t the strongest other class at the current point (Carlini-Wagner's
- * margin). Sign steps of {@code stepFraction * eps}, projection onto the box [max(0, x-eps), min(1, x+eps)]
- * after every step; the first restart starts at the image, the others at random points of the box.
- * Stops at the first hit. A hit is re-checked with the double forward pass before it is returned: inside
- * the box within {@link #WITNESS_TOLERANCE} and classified otherwise; otherwise it is not a witness.
- * Thread-safe: no mutable state besides the per-call random generator.
+ * <p>Loss: logit_t - logit_y with t the strongest other class at the current point
+ * (Carlini-Wagner's margin). Sign steps of {@code stepFraction * eps}, projection onto the box
+ * [max(0, x-eps), min(1, x+eps)] after every step; the first restart starts at the image, the
+ * others at random points of the box. Stops at the first hit. A hit is re-checked with the double
+ * forward pass before it is returned: inside the box within {@link #WITNESS_TOLERANCE} and
+ * classified otherwise; otherwise it is not a witness. Thread-safe: no mutable state besides the
+ * per-call random generator.
  */
 public final class Pgd {
-    /** Witnesses must lie in the box up to this (they are built inside it; this only allows for rounding). */
+    /**
+     * Witnesses must lie in the box up to this (they are built inside it; this only allows for
+     * rounding).
+     */
     public static final double WITNESS_TOLERANCE = 1e-8;
 
     /** Attack strength. */
-    public record Settings(int steps, int restarts, double stepFraction, long seed) implements java.io.Serializable {
+    public record Settings(int steps, int restarts, double stepFraction, long seed)
+            implements java.io.Serializable {
         public static Settings defaults() {
             return new Settings(40, 3, 0.1, 7L);
         }
@@ -85,7 +90,8 @@ public final class Pgd {
     }
 
     /**
-     * Writes d(logit_t - logit_y)/dx into {@code gradient}; returns true if p is already misclassified.
+     * Writes d(logit_t - logit_y)/dx into {@code gradient}; returns true if p is already
+     * misclassified.
      */
     private boolean lossGradient(double[] p, int label, double[] gradient) {
         List<DenseLayer> layers = mlp.denseLayers();

@@ -37,16 +37,20 @@ public final class BoundPropagator {
     }
 
     /**
-     * As {@link #preActivations(Interval)}, with an upper bound of |W| |c| for the first (dense) layer's
-     * input-box centres c, [rows, out], which spares the rounding guard a matrix product there.
+     * As {@link #preActivations(Interval)}, with an upper bound of |W| |c| for the first (dense)
+     * layer's input-box centres c, [rows, out], which spares the rounding guard a matrix product
+     * there.
      */
     List<Interval> preActivations(Interval input, double[] firstLayerAbsCentreBound) {
         List<Interval> out = new ArrayList<>();
         Interval h = input;
         for (int i = 0; i < layers.size(); i++) {
-            h = i == 0 && firstLayerAbsCentreBound != null && layers.get(0) instanceof DenseBounds first
-                    ? first.box(h, firstLayerAbsCentreBound)
-                    : layers.get(i).box(h);
+            h =
+                    i == 0
+                                    && firstLayerAbsCentreBound != null
+                                    && layers.get(0) instanceof DenseBounds first
+                            ? first.box(h, firstLayerAbsCentreBound)
+                            : layers.get(i).box(h);
             if (!(mlp.layers().get(i) instanceof org.robustflow.model.ReluLayer)) {
                 out.add(h);
             }
@@ -59,11 +63,12 @@ public final class BoundPropagator {
     }
 
     /**
-     * An upper bound of |W1| c for every row's {@link InputBox} centre c, from one product per image instead of
-     * one per row: pixels are >= 0 and the box centre never exceeds x + eps (+ the outward widening),
-     * so |W1| c <= |W1| x + (eps + 2 WIDEN) rowsum|W1|.
+     * An upper bound of |W1| c for every row's {@link InputBox} centre c, from one product per
+     * image instead of one per row: pixels are >= 0 and the box centre never exceeds x + eps (+ the
+     * outward widening), so |W1| c <= |W1| x + (eps + 2 WIDEN) rowsum|W1|.
      */
-    double[] firstLayerAbsCentreBound(double[] images, int numImages, int[] rowImage, double[] rowEps) {
+    double[] firstLayerAbsCentreBound(
+            double[] images, int numImages, int[] rowImage, double[] rowEps) {
         DenseBounds first = firstDense();
         if (first == null) {
             return null;

@@ -5,9 +5,10 @@ import org.robustflow.model.Mlp;
 import java.util.List;
 
 /**
- * Certifies (image, eps) pairs with box bounds, a batch at a time: CERTIFIED when the lower bound of the
- * true logit exceeds the upper bound of every other logit on the whole eps-box. The bounds are sound
- * under rounding (see {@link DenseBounds}), so a certificate is never an artefact of floating point.
+ * Certifies (image, eps) pairs with box bounds, a batch at a time: CERTIFIED when the lower bound
+ * of the true logit exceeds the upper bound of every other logit on the whole eps-box. The bounds
+ * are sound under rounding (see {@link DenseBounds}), so a certificate is never an artefact of
+ * floating point.
  *
  * <p>Batches of several hundred rows amortise ND4J's per-op overhead; see the bench command.
  */
@@ -31,15 +32,16 @@ public final class BoxCertifier implements Certifier {
     }
 
     /**
-     * Certifies rows (image {@code rowImage[r]}, eps {@code rowEps[r]}); the clean prediction of each
-     * image is computed once however many rows share it.
+     * Certifies rows (image {@code rowImage[r]}, eps {@code rowEps[r]}); the clean prediction of
+     * each image is computed once however many rows share it.
      */
     @Override
     public Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps) {
         int pixels = mlp.inputSize();
         int numImages = labels.length;
         if (images.length != numImages * pixels) {
-            throw new IllegalArgumentException(images.length + " pixel values do not make " + numImages + " images");
+            throw new IllegalArgumentException(
+                    images.length + " pixel values do not make " + numImages + " images");
         }
         int rows = rowImage.length;
         int[] predicted = Certifier.predict(mlp, images, numImages);
@@ -51,8 +53,10 @@ public final class BoxCertifier implements Certifier {
             System.arraycopy(images, rowImage[r] * pixels, x, 0, pixels);
             InputBox.write(x, rowEps[r], lower, upper, r * pixels);
         }
-        List<Interval> pre = propagator.preActivations(new Interval(lower, upper, rows, pixels),
-                propagator.firstLayerAbsCentreBound(images, numImages, rowImage, rowEps));
+        List<Interval> pre =
+                propagator.preActivations(
+                        new Interval(lower, upper, rows, pixels),
+                        propagator.firstLayerAbsCentreBound(images, numImages, rowImage, rowEps));
         int[] unstable = countUnstable(pre.subList(0, pre.size() - 1), rows);
         Interval logits = pre.get(pre.size() - 1);
         double[] lo = logits.lower();
@@ -69,7 +73,12 @@ public final class BoxCertifier implements Certifier {
                     margin = Math.min(margin, lo[r * classes + label] - hi[r * classes + j]);
                 }
             }
-            results[r] = new Result(Certifier.verdict(label, predicted[image], margin), predicted[image], margin, unstable[r]);
+            results[r] =
+                    new Result(
+                            Certifier.verdict(label, predicted[image], margin),
+                            predicted[image],
+                            margin,
+                            unstable[r]);
         }
         return results;
     }

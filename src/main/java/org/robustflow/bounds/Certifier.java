@@ -18,7 +18,9 @@ public interface Certifier {
         return switch (method) {
             case "box" -> new BoxCertifier(mlp);
             case "crown" -> new CrownCertifier(mlp);
-            default -> throw new IllegalArgumentException("unknown bound method '" + method + "': box or crown");
+            default ->
+                    throw new IllegalArgumentException(
+                            "unknown bound method '" + method + "': box or crown");
         };
     }
 
@@ -30,7 +32,8 @@ public interface Certifier {
     /**
      * Certifies rows (image {@code rowImage[r]}, eps {@code rowEps[r]}).
      *
-     * @param images {@code labels.length} images of {@code model().inputSize()} pixels in [0,1], row-major
+     * @param images {@code labels.length} images of {@code model().inputSize()} pixels in [0,1],
+     *     row-major
      */
     Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps);
 
@@ -58,7 +61,8 @@ public interface Certifier {
         if (predicted != label) {
             return Verdict.MISCLASSIFIED;
         }
-        // fl(a - b) > 0 exactly when a > b (gradual underflow), so the sign of a computed margin is exact.
+        // fl(a - b) > 0 exactly when a > b (gradual underflow), so the sign of a computed margin is
+        // exact.
         return marginLowerBound > 0 ? Verdict.CERTIFIED : Verdict.UNKNOWN;
     }
 

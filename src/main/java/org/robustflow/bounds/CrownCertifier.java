@@ -26,7 +26,8 @@ public final class CrownCertifier implements Certifier {
     public Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps) {
         int pixels = mlp.inputSize();
         if (images.length != labels.length * pixels) {
-            throw new IllegalArgumentException(images.length + " pixel values do not make " + labels.length + " images");
+            throw new IllegalArgumentException(
+                    images.length + " pixel values do not make " + labels.length + " images");
         }
         int[] predicted = Certifier.predict(mlp, images, labels.length);
         Result[] results = new Result[rowImage.length];
@@ -40,8 +41,12 @@ public final class CrownCertifier implements Certifier {
             for (double m : b.marginLower()) {
                 margin = Math.min(margin, m);
             }
-            results[r] = new Result(Certifier.verdict(labels[image], predicted[image], margin), predicted[image], margin,
-                    b.unstableRelus());
+            results[r] =
+                    new Result(
+                            Certifier.verdict(labels[image], predicted[image], margin),
+                            predicted[image],
+                            margin,
+                            b.unstableRelus());
         }
         return results;
     }

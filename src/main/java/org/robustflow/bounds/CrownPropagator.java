@@ -12,16 +12,17 @@ import java.util.List;
  * Linear-relaxation bounds (CROWN / DeepPoly back-substitution) for one (image, eps) pair.
  *
  * <p>Every hidden pre-activation is bounded by back-substituting linear bounds through all earlier
- * layers down to the input box, with ReLUs relaxed by {@link ReluBounds#backSubstitute}; the result is
- * intersected with the box bounds, so it is never looser. The final check bounds the margins
- * logit_y - logit_j directly: the margin matrix is folded into the last layer before back-substitution.
+ * layers down to the input box, with ReLUs relaxed by {@link ReluBounds#backSubstitute}; the result
+ * is intersected with the box bounds, so it is never looser. The final check bounds the margins
+ * logit_y - logit_j directly: the margin matrix is folded into the last layer before
+ * back-substitution.
  *
  * <p><b>Rounding.</b> Relaxation slopes lie in [0, 1] and intercepts are below the magnitude of the
  * previous layer's bounds, so every term summed while back-substituting to layer k is bounded in
  * magnitude by G_k = |W_k| G_{k-1} + |b_k|, G_0 = max(|lower|, |upper|) of the input: the box
  * magnitude. With at most 2 d products of inner size at most n (d dense layers), the accumulated
- * rounding error is below 2 d (n + 4) u G_k; bounds are widened by twice that (relative factor
- * 4 d (n + 2) u, about 3e-12 for the default model), which also covers the rounding of the relaxation
+ * rounding error is below 2 d (n + 4) u G_k; bounds are widened by twice that (relative factor 4 d
+ * (n + 2) u, about 3e-12 for the default model), which also covers the rounding of the relaxation
  * slopes and intercepts.
  */
 public final class CrownPropagator {
@@ -33,7 +34,8 @@ public final class CrownPropagator {
     private final double relative;
 
     /** Bounds of one row: hidden pre-activations and margin lower bounds. */
-    public record RowBounds(List<double[][]> hiddenPreActivations, double[] marginLower, int unstableRelus) {}
+    public record RowBounds(
+            List<double[][]> hiddenPreActivations, double[] marginLower, int unstableRelus) {}
 
     public CrownPropagator(Mlp mlp) {
         this.mlp = mlp;
@@ -57,13 +59,16 @@ public final class CrownPropagator {
         List<Interval> boxBounds = box.preActivations(new Interval(lower, upper, 1, lower.length));
         double[][] magnitude = magnitudes(lower, upper);
 
-        // pre.get(i) = {lower, upper} of dense layer i's output. The first affine layer's box bounds are
+        // pre.get(i) = {lower, upper} of dense layer i's output. The first affine layer's box
+        // bounds are
         // already exact per neuron.
         List<double[][]> pre = new ArrayList<>();
         pre.add(boxBounds.get(0).row(0));
         for (int i = 1; i < dense.size() - 1; i++) {
             int width = dense.get(i).outputSize();
-            LinearBounds lb = backSubstitute(LinearBounds.exactly(identity(width), width, width, true), 2 * i, pre);
+            LinearBounds lb =
+                    backSubstitute(
+                            LinearBounds.exactly(identity(width), width, width, true), 2 * i, pre);
             double[][] c = lb.concretize(lower, upper);
             double[][] b = boxBounds.get(i).row(0);
             for (int k = 0; k < width; k++) {
@@ -81,7 +86,9 @@ public final class CrownPropagator {
             margins[j * classes + label] += 1;
             margins[j * classes + j] -= 1;
         }
-        LinearBounds lb = backSubstitute(LinearBounds.exactly(margins, classes, classes, false), 2 * last, pre);
+        LinearBounds lb =
+                backSubstitute(
+                        LinearBounds.exactly(margins, classes, classes, false), 2 * last, pre);
         double[] marginLower = lb.concretize(lower, upper)[0];
         double[][] logits = boxBounds.get(last).row(0);
         for (int j = 0; j < classes; j++) {

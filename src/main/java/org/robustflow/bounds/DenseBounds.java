@@ -4,22 +4,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.robustflow.model.DenseLayer;
 
-
 /**
  * Box bounds of y = W x + b in centre-radius form: c' = W c + b, r' = |W| r (two matrix products
- * instead of four for the lower/upper form). The products run in double on BLAS (see {@link Matmul});
- * the element-wise work runs in plain Java.
+ * instead of four for the lower/upper form). The products run in double on BLAS (see {@link
+ * Matmul}); the element-wise work runs in plain Java.
  *
- * <p><b>Soundness under rounding.</b> Any order of summation of an n-term dot product in double has an
- * error of at most gamma_n * sum |w_i x_i|, gamma_n = n u / (1 - n u), u = 2^-53 (Higham, "Accuracy and
- * Stability of Numerical Algorithms", eq. 3.5), so BLAS may sum in any order. With m = max(|lower|, |upper|)
- * element-wise (so |c| + r = m): the two products err by at most gamma_n |W| |c| + gamma_n |W| r =
- * gamma_n |W| m; computing c and r from lower/upper loses at most 3u m per input, i.e. 3u |W| m after the
- * layer; the bias addition and the final c' ± r' add a few u (|W| m + |b|). In all about (n + 6) u
- * (|W| m + |b|). The bounds are widened outward by (2n + 8) u (|W| m + |b|), about twice that, which also
- * covers the rounding of the widening itself and of the product |W| m, plus a tiny absolute term for
- * underflow: about 2e-13 of the bound's magnitude for n = 784. |W| m is a
- * third product, stacked under |W| r so that BLAS runs one call for both.
+ * <p><b>Soundness under rounding.</b> Any order of summation of an n-term dot product in double has
+ * an error of at most gamma_n * sum |w_i x_i|, gamma_n = n u / (1 - n u), u = 2^-53 (Higham,
+ * "Accuracy and Stability of Numerical Algorithms", eq. 3.5), so BLAS may sum in any order. With m
+ * = max(|lower|, |upper|) element-wise (so |c| + r = m): the two products err by at most gamma_n
+ * |W| |c| + gamma_n |W| r = gamma_n |W| m; computing c and r from lower/upper loses at most 3u m
+ * per input, i.e. 3u |W| m after the layer; the bias addition and the final c' ± r' add a few u
+ * (|W| m + |b|). In all about (n + 6) u (|W| m + |b|). The bounds are widened outward by (2n + 8) u
+ * (|W| m + |b|), about twice that, which also covers the rounding of the widening itself and of the
+ * product |W| m, plus a tiny absolute term for underflow: about 2e-13 of the bound's magnitude for
+ * n = 784. |W| m is a third product, stacked under |W| r so that BLAS runs one call for both.
  */
 final class DenseBounds implements LayerBounds {
     private static final double UNIT_ROUNDOFF = 0x1p-53;
@@ -27,15 +26,21 @@ final class DenseBounds implements LayerBounds {
 
     private final int in;
     private final int out;
+
     /** W, [out, in]. */
     private final INDArray weight;
+
     /** W^T, [in, out]. */
     private final INDArray weightT;
+
     /** |W|, [out, in]. */
     private final INDArray absWeight;
+
     private final double[] bias;
+
     /** The relative error factor u (2n + 8). */
     private final double relative;
+
     /** |b_o| times the relative error factor, plus the underflow guard. */
     private final double[] scaledAbsBias;
 
@@ -61,12 +66,14 @@ final class DenseBounds implements LayerBounds {
     /**
      * Box bounds with an optional shortcut for the rounding guard.
      *
-     * @param absCentreBound an upper bound of |W| |c| per row and output ([rows, out]), or null to compute
-     *     |W| m with a third product. With it, |W| m = |W| |c| + |W| r is bounded without that product.
+     * @param absCentreBound an upper bound of |W| |c| per row and output ([rows, out]), or null to
+     *     compute |W| m with a third product. With it, |W| m = |W| |c| + |W| r is bounded without
+     *     that product.
      */
     Interval box(Interval input, double[] absCentreBound) {
         if (input.width() != in) {
-            throw new IllegalArgumentException("layer takes " + in + " inputs, bounds have " + input.width());
+            throw new IllegalArgumentException(
+                    "layer takes " + in + " inputs, bounds have " + input.width());
         }
         int rows = input.rows();
         double[] lower = input.lower();
@@ -86,7 +93,8 @@ final class DenseBounds implements LayerBounds {
             }
         }
         double[] outCentre = Matmul.multiply(centre, rows, weight);
-        double[] outRadiusAndError = Matmul.multiply(radiusAndMagnitude, (hinted ? 1 : 2) * rows, absWeight);
+        double[] outRadiusAndError =
+                Matmul.multiply(radiusAndMagnitude, (hinted ? 1 : 2) * rows, absWeight);
         int errorOffset = rows * out;
         double[] outLower = new double[rows * out];
         double[] outUpper = new double[rows * out];
@@ -94,8 +102,10 @@ final class DenseBounds implements LayerBounds {
             int base = r * out;
             for (int o = 0; o < out; o++) {
                 double c = outCentre[base + o] + bias[o];
-                double absWm = hinted ? absCentreBound[base + o] + outRadiusAndError[base + o]
-                        : outRadiusAndError[errorOffset + base + o];
+                double absWm =
+                        hinted
+                                ? absCentreBound[base + o] + outRadiusAndError[base + o]
+                                : outRadiusAndError[errorOffset + base + o];
                 double rad = outRadiusAndError[base + o] + (absWm * relative + scaledAbsBias[o]);
                 outLower[base + o] = c - rad;
                 outUpper[base + o] = c + rad;
@@ -115,7 +125,8 @@ final class DenseBounds implements LayerBounds {
     }
 
     @Override
-    public LinearBounds backSubstitute(LinearBounds over, double[] inputLower, double[] inputUpper) {
+    public LinearBounds backSubstitute(
+            LinearBounds over, double[] inputLower, double[] inputUpper) {
         int rows = over.rows;
         boolean upper = over.hasUpper();
         // Lower and upper coefficient matrices stacked: one BLAS call for both.
@@ -126,9 +137,15 @@ final class DenseBounds implements LayerBounds {
         }
         double[] product = Matmul.multiply(stacked, upper ? 2 * rows : rows, weightT);
         double[] lowerA = java.util.Arrays.copyOfRange(product, 0, rows * in);
-        double[] upperA = upper ? java.util.Arrays.copyOfRange(product, rows * in, 2 * rows * in) : null;
-        return new LinearBounds(rows, in, lowerA, shift(over.lowerA, over.lowerC, rows),
-                upperA, upper ? shift(over.upperA, over.upperC, rows) : null);
+        double[] upperA =
+                upper ? java.util.Arrays.copyOfRange(product, rows * in, 2 * rows * in) : null;
+        return new LinearBounds(
+                rows,
+                in,
+                lowerA,
+                shift(over.lowerA, over.lowerC, rows),
+                upperA,
+                upper ? shift(over.upperA, over.upperC, rows) : null);
     }
 
     /** c + A b. */

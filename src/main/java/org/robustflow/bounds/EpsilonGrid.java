@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Parses epsilon lists: {@code start:end:count} (count values evenly from start to end inclusive), a
- * comma list such as {@code 0.01,0.03,0.05}, or a comma list mixing both.
+ * Parses epsilon lists: {@code start:end:count} (count values evenly from start to end inclusive),
+ * a comma list such as {@code 0.01,0.03,0.05}, or a comma list mixing both.
  *
  * <p>Grid values are rounded to 12 decimals so that 0.01:0.1:10 yields exactly the doubles of the
  * literals 0.01, 0.02, ..., 0.1, the same values a comma list of those literals gives.
@@ -17,12 +17,14 @@ public final class EpsilonGrid {
     private EpsilonGrid() {}
 
     public static double[] parse(String spec) {
-        double[] values = Arrays.stream(spec.split(","))
-                .flatMapToDouble(part -> Arrays.stream(parsePart(part.trim(), spec)))
-                .toArray();
+        double[] values =
+                Arrays.stream(spec.split(","))
+                        .flatMapToDouble(part -> Arrays.stream(parsePart(part.trim(), spec)))
+                        .toArray();
         for (double v : values) {
             if (!(v >= 0 && v <= 1)) {
-                throw new IllegalArgumentException("eps must lie in [0, 1], got " + v + " in '" + spec + "'");
+                throw new IllegalArgumentException(
+                        "eps must lie in [0, 1], got " + v + " in '" + spec + "'");
             }
         }
         return values;
@@ -33,7 +35,8 @@ public final class EpsilonGrid {
         if (s.contains(":")) {
             String[] parts = s.split(":");
             if (parts.length != 3) {
-                throw new IllegalArgumentException("eps grid must be start:end:count, got '" + spec + "'");
+                throw new IllegalArgumentException(
+                        "eps grid must be start:end:count, got '" + spec + "'");
             }
             double start = number(parts[0], spec);
             double end = number(parts[1], spec);
@@ -41,10 +44,14 @@ public final class EpsilonGrid {
             try {
                 count = Integer.parseInt(parts[2].trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("eps grid count must be an integer, got '" + parts[2] + "'");
+                throw new IllegalArgumentException(
+                        "eps grid count must be an integer, got '" + parts[2] + "'");
             }
             if (count < 1 || (count == 1 && start != end) || end < start) {
-                throw new IllegalArgumentException("eps grid '" + spec + "' needs end >= start and count >= 1 (1 only if start = end)");
+                throw new IllegalArgumentException(
+                        "eps grid '"
+                                + spec
+                                + "' needs end >= start and count >= 1 (1 only if start = end)");
             }
             values = new double[count];
             for (int i = 0; i < count; i++) {
@@ -66,7 +73,8 @@ public final class EpsilonGrid {
         try {
             return Double.parseDouble(text.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text.trim() + "' in eps list '" + spec + "' is not a number");
+            throw new IllegalArgumentException(
+                    "'" + text.trim() + "' in eps list '" + spec + "' is not a number");
         }
     }
 }

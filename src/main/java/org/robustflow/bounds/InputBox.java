@@ -3,8 +3,9 @@ package org.robustflow.bounds;
 /**
  * The L-infinity ball of radius eps around an image, intersected with the pixel range [0,1].
  *
- * <p>The bounds are widened outward by {@link #WIDEN} (far below anything that changes a verdict), so
- * that the rounding of value/255 and of x ± eps can never make the box smaller than the real one.
+ * <p>The bounds are widened outward by {@link #WIDEN} (far below anything that changes a verdict),
+ * so that the rounding of value/255 and of x ± eps can never make the box smaller than the real
+ * one.
  */
 public final class InputBox {
     /** Covers the rounding of x = p/255 and x ± eps (each at most 2^-53 for values in [0, 2]). */
@@ -12,7 +13,10 @@ public final class InputBox {
 
     private InputBox() {}
 
-    /** Writes the box of {@code x} at {@code eps} into {@code lower}/{@code upper} from {@code offset}. */
+    /**
+     * Writes the box of {@code x} at {@code eps} into {@code lower}/{@code upper} from {@code
+     * offset}.
+     */
     public static void write(double[] x, double eps, double[] lower, double[] upper, int offset) {
         if (!(eps >= 0)) {
             throw new IllegalArgumentException("eps must be >= 0, got " + eps);
@@ -31,7 +35,9 @@ public final class InputBox {
         return new double[][] {lower, upper};
     }
 
-    /** Whether {@code point} lies in the box of {@code x} at {@code eps} up to {@code tolerance}. */
+    /**
+     * Whether {@code point} lies in the box of {@code x} at {@code eps} up to {@code tolerance}.
+     */
     public static boolean contains(double[] x, double eps, double[] point, double tolerance) {
         for (int k = 0; k < x.length; k++) {
             double lo = Math.max(0.0, x[k] - eps);

@@ -7,20 +7,22 @@ import org.robustflow.model.ReluLayer;
 /**
  * Bound propagation for one layer type: one method per bound method.
  *
- * <p>{@link #box} is interval bound propagation (Gowal et al. 2018, "On the Effectiveness of Interval
- * Bound Propagation for Training Verifiably Robust Models", eq. 6). {@link #backSubstitute} is the step
- * of linear-relaxation back-substitution (CROWN, Zhang et al. 2018, "Efficient Neural Network Robustness
- * Certification with General Activation Functions"; DeepPoly, Singh et al. 2019), which {@link
- * CrownPropagator} drives through the network.
+ * <p>{@link #box} is interval bound propagation (Gowal et al. 2018, "On the Effectiveness of
+ * Interval Bound Propagation for Training Verifiably Robust Models", eq. 6). {@link
+ * #backSubstitute} is the step of linear-relaxation back-substitution (CROWN, Zhang et al. 2018,
+ * "Efficient Neural Network Robustness Certification with General Activation Functions"; DeepPoly,
+ * Singh et al. 2019), which {@link CrownPropagator} drives through the network.
  */
 public interface LayerBounds {
     /** Sound element-wise output bounds for inputs anywhere in {@code in}. */
     Interval box(Interval in);
 
     /**
-     * Rewrites linear bounds over this layer's output into linear bounds over its input, for one row.
+     * Rewrites linear bounds over this layer's output into linear bounds over its input, for one
+     * row.
      *
-     * @param inputLower sound lower bounds of this layer's input (needed by ReLU; dense ignores them)
+     * @param inputLower sound lower bounds of this layer's input (needed by ReLU; dense ignores
+     *     them)
      */
     LinearBounds backSubstitute(LinearBounds over, double[] inputLower, double[] inputUpper);
 
@@ -31,6 +33,7 @@ public interface LayerBounds {
         if (layer instanceof ReluLayer) {
             return ReluBounds.INSTANCE;
         }
-        throw new IllegalArgumentException("no bounds for layer type " + layer.getClass().getSimpleName());
+        throw new IllegalArgumentException(
+                "no bounds for layer type " + layer.getClass().getSimpleName());
     }
 }

@@ -1,9 +1,10 @@
 package org.robustflow.bounds;
 
 /**
- * Linear bounds on {@code rows} quantities q in terms of some layer's vector h of {@code width} values,
- * for one (image, eps) pair: {@code lowerA h + lowerC <= q <= upperA h + upperC}, with the matrices
- * row-major [rows, width]. The upper half may be absent when only lower bounds are wanted (margins).
+ * Linear bounds on {@code rows} quantities q in terms of some layer's vector h of {@code width}
+ * values, for one (image, eps) pair: {@code lowerA h + lowerC <= q <= upperA h + upperC}, with the
+ * matrices row-major [rows, width]. The upper half may be absent when only lower bounds are wanted
+ * (margins).
  */
 final class LinearBounds {
     final int rows;
@@ -13,7 +14,13 @@ final class LinearBounds {
     final double[] upperA;
     final double[] upperC;
 
-    LinearBounds(int rows, int width, double[] lowerA, double[] lowerC, double[] upperA, double[] upperC) {
+    LinearBounds(
+            int rows,
+            int width,
+            double[] lowerA,
+            double[] lowerC,
+            double[] upperA,
+            double[] upperC) {
         this.rows = rows;
         this.width = width;
         this.lowerA = lowerA;
@@ -28,13 +35,18 @@ final class LinearBounds {
 
     /** q = A h exactly: both bounds equal, constants zero. */
     static LinearBounds exactly(double[] a, int rows, int width, boolean withUpper) {
-        return new LinearBounds(rows, width, a.clone(), new double[rows], withUpper ? a.clone() : null,
+        return new LinearBounds(
+                rows,
+                width,
+                a.clone(),
+                new double[rows],
+                withUpper ? a.clone() : null,
                 withUpper ? new double[rows] : null);
     }
 
     /**
-     * The bounds' minimum (lower half) and maximum (upper half) over the box [lower, upper] of h, in
-     * centre-radius form (A c -/+ |A| r + C): branch-free, so the JIT vectorises it.
+     * The bounds' minimum (lower half) and maximum (upper half) over the box [lower, upper] of h,
+     * in centre-radius form (A c -/+ |A| r + C): branch-free, so the JIT vectorises it.
      */
     double[][] concretize(double[] lower, double[] upper) {
         double[] centre = new double[width];

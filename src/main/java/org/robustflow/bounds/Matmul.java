@@ -9,16 +9,17 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * C = A B on BLAS (double) for a Java array A and a shared ND4J matrix, through per-thread preallocated
- * operand buffers: allocating ND4J arrays per call would cost more than the product.
+ * C = A B on BLAS (double) for a Java array A and a shared ND4J matrix, through per-thread
+ * preallocated operand buffers: allocating ND4J arrays per call would cost more than the product.
  *
- * <p>It computes C^T = B^T A^T into a column-major ('f') buffer, whose memory is C row-major, with A
- * row-major read as A^T column-major: no copies or transposes. Measured here, ND4J took 10x longer for
- * [100,50]x[50,784] into a row-major buffer (2.9 ms against 0.29 ms column-major).
+ * <p>It computes C^T = B^T A^T into a column-major ('f') buffer, whose memory is C row-major, with
+ * A row-major read as A^T column-major: no copies or transposes. Measured here, ND4J took 10x
+ * longer for [100,50]x[50,784] into a row-major buffer (2.9 ms against 0.29 ms column-major).
  */
 final class Matmul {
     private static final int MAX_CACHED_SHAPES = 16;
-    private static final ThreadLocal<Map<Long, Buffers>> BUFFERS = ThreadLocal.withInitial(HashMap::new);
+    private static final ThreadLocal<Map<Long, Buffers>> BUFFERS =
+            ThreadLocal.withInitial(HashMap::new);
 
     /** Operands with their NIO views (creating a view costs a JNI call). */
     private static final class Buffers {
@@ -46,7 +47,8 @@ final class Matmul {
         int n = (int) bTransposed.size(0);
         int k = (int) bTransposed.size(1);
         if (a.length != m * k) {
-            throw new IllegalArgumentException("A has " + a.length + " values, expected " + m + "x" + k);
+            throw new IllegalArgumentException(
+                    "A has " + a.length + " values, expected " + m + "x" + k);
         }
         Map<Long, Buffers> cache = BUFFERS.get();
         long key = ((long) m << 42) | ((long) k << 21) | n;

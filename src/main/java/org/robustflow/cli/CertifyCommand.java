@@ -6,11 +6,11 @@ import me.tongfei.progressbar.ProgressBar;
 import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.verify.Sweep;
-import org.robustflow.data.MnistDataset;
 import org.robustflow.bounds.Verdict;
+import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Mlp;
 import org.robustflow.verify.Decision;
+import org.robustflow.verify.Sweep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -23,38 +23,58 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code certify}: the offline interval-analysis experiment, robust accuracy per eps on the test set.
+ * {@code certify}: the offline interval-analysis experiment, robust accuracy per eps on the test
+ * set.
  *
  * <pre>{@code
  * ./robustflow certify --method box --eps 0.01:0.1:10 --json results/box.json
  * }</pre>
  */
-@Command(name = "certify", mixinStandardHelpOptions = true,
-        description = "Certify the test set against L-infinity perturbations offline and print robust accuracy per eps.")
+@Command(
+        name = "certify",
+        mixinStandardHelpOptions = true,
+        description =
+                "Certify the test set against L-infinity perturbations offline and print robust accuracy per eps.")
 public final class CertifyCommand implements Callable<Integer> {
     @Mixin TestSetOptions data;
 
-    @Option(names = "--method", defaultValue = "crown",
-            description = "Bound method: box (interval) or crown (linear relaxation, tighter, slower) (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--method",
+            defaultValue = "crown",
+            description =
+                    "Bound method: box (interval) or crown (linear relaxation, tighter, slower) (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--no-attack",
-            description = "Bounds only: skip the PGD attack that looks for counterexamples where the bounds cannot decide.")
+    @Option(
+            names = "--no-attack",
+            description =
+                    "Bounds only: skip the PGD attack that looks for counterexamples where the bounds cannot decide.")
     boolean noAttack;
 
-    @Option(names = "--pgd-steps", defaultValue = "40", description = "PGD steps per restart (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--pgd-steps",
+            defaultValue = "40",
+            description = "PGD steps per restart (default: ${DEFAULT-VALUE}).")
     int pgdSteps;
 
-    @Option(names = "--pgd-restarts", defaultValue = "3", description = "PGD restarts (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--pgd-restarts",
+            defaultValue = "3",
+            description = "PGD restarts (default: ${DEFAULT-VALUE}).")
     int pgdRestarts;
 
     @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
     Integer threads;
 
-    @Option(names = "--json", description = "Write {\"total\",\"correct\",\"eps\":{\"0.0100\":{\"certified\":K}}} here.")
+    @Option(
+            names = "--json",
+            description =
+                    "Write {\"total\",\"correct\",\"eps\":{\"0.0100\":{\"certified\":K}}} here.")
     Path json;
 
-    @Option(names = "--verdicts", description = "Write one CSV line per (image, eps): index,eps,verdict,method.")
+    @Option(
+            names = "--verdicts",
+            description = "Write one CSV line per (image, eps): index,eps,verdict,method.")
     Path verdicts;
 
     @Override
@@ -67,14 +87,31 @@ public final class CertifyCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Sweep.Report report;
         try (ProgressBar bar = Progress.bar("certify", test.size(), " img")) {
-            Pgd pgd = !noAttack ? new Pgd(mlp, new Pgd.Settings(pgdSteps, pgdRestarts, 0.1, 7L)) : null;
-            report = Sweep.run(Certifier.of(method, mlp), pgd, test, epsValues, workers, Sweep.DEFAULT_CHUNK, bar::stepBy);
+            Pgd pgd =
+                    !noAttack
+                            ? new Pgd(mlp, new Pgd.Settings(pgdSteps, pgdRestarts, 0.1, 7L))
+                            : null;
+            report =
+                    Sweep.run(
+                            Certifier.of(method, mlp),
+                            pgd,
+                            test,
+                            epsValues,
+                            workers,
+                            Sweep.DEFAULT_CHUNK,
+                            bar::stepBy);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.println("method " + method + (noAttack ? "" : " + pgd"));
         printTable(report, mlp, System.out);
-        System.out.printf(Locale.ROOT, "%d images x %d eps in %.2f s (%.0f verdicts/s, %d threads)%n",
-                report.total(), epsValues.length, seconds, report.total() * epsValues.length / seconds, workers);
+        System.out.printf(
+                Locale.ROOT,
+                "%d images x %d eps in %.2f s (%.0f verdicts/s, %d threads)%n",
+                report.total(),
+                epsValues.length,
+                seconds,
+                report.total() * epsValues.length / seconds,
+                workers);
         if (json != null) {
             writeJson(report, json);
         }
@@ -85,13 +122,27 @@ public final class CertifyCommand implements Callable<Integer> {
     }
 
     static void printTable(Sweep.Report report, Mlp mlp, PrintStream out) {
-        out.printf(Locale.ROOT, "model %s %s, %d images, clean accuracy %.4f (%d correct)%n",
-                mlp.architecture(), mlp.version(), report.total(), (double) report.correct() / report.total(), report.correct());
-        out.printf("%8s  %10s  %10s  %10s  %15s  %15s%n", "eps", "certified", "falsified", "unknown", "robust acc >=", "robust acc <=");
+        out.printf(
+                Locale.ROOT,
+                "model %s %s, %d images, clean accuracy %.4f (%d correct)%n",
+                mlp.architecture(),
+                mlp.version(),
+                report.total(),
+                (double) report.correct() / report.total(),
+                report.correct());
+        out.printf(
+                "%8s  %10s  %10s  %10s  %15s  %15s%n",
+                "eps", "certified", "falsified", "unknown", "robust acc >=", "robust acc <=");
         for (int e = 0; e < report.eps().length; e++) {
-            out.printf(Locale.ROOT, "%8.4f  %10d  %10d  %10d  %15.4f  %15.4f%n", report.eps()[e], report.certified(e),
-                    report.count(e, Verdict.FALSIFIED), report.count(e, Verdict.UNKNOWN) + report.count(e, Verdict.TIMEOUT),
-                    report.robustAccuracy(e), report.robustAccuracyUpper(e));
+            out.printf(
+                    Locale.ROOT,
+                    "%8.4f  %10d  %10d  %10d  %15.4f  %15.4f%n",
+                    report.eps()[e],
+                    report.certified(e),
+                    report.count(e, Verdict.FALSIFIED),
+                    report.count(e, Verdict.UNKNOWN) + report.count(e, Verdict.TIMEOUT),
+                    report.robustAccuracy(e),
+                    report.robustAccuracyUpper(e));
         }
     }
 
@@ -106,7 +157,8 @@ public final class CertifyCommand implements Callable<Integer> {
             entry.put("certified", report.certified(e));
             entry.put("falsified", report.count(e, Verdict.FALSIFIED));
             entry.put("misclassified", report.count(e, Verdict.MISCLASSIFIED));
-            entry.put("unknown", report.count(e, Verdict.UNKNOWN) + report.count(e, Verdict.TIMEOUT));
+            entry.put(
+                    "unknown", report.count(e, Verdict.UNKNOWN) + report.count(e, Verdict.TIMEOUT));
         }
         createParent(file);
         mapper.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
@@ -120,7 +172,15 @@ public final class CertifyCommand implements Callable<Integer> {
             for (int i = 0; i < results.length; i++) {
                 for (int e = 0; e < report.eps().length; e++) {
                     Decision d = results[i][e];
-                    w.write(i + "," + EpsilonGrid.key(report.eps()[e]) + "," + d.verdict() + "," + d.method() + "\n");
+                    w.write(
+                            i
+                                    + ","
+                                    + EpsilonGrid.key(report.eps()[e])
+                                    + ","
+                                    + d.verdict()
+                                    + ","
+                                    + d.method()
+                                    + "\n");
                 }
             }
         }

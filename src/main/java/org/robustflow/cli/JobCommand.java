@@ -1,6 +1,7 @@
 package org.robustflow.cli;
 
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import org.robustflow.local.LocalFlink;
 import org.robustflow.pipeline.kafka.KafkaVerificationJob;
 import picocli.CommandLine.Command;
@@ -14,19 +15,28 @@ import java.util.concurrent.Callable;
  * {@code job}: runs the verification job against a Kafka cluster, embedded (a MiniCluster with its
  * dashboard in this JVM) or submitted to a Flink cluster by its REST address.
  */
-@Command(name = "job", mixinStandardHelpOptions = true,
-        description = "Run the streaming verification job: embedded, or on a Flink cluster (--remote HOST:PORT --jar JOB_JAR).")
+@Command(
+        name = "job",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run the streaming verification job: embedded, or on a Flink cluster (--remote HOST:PORT --jar JOB_JAR).")
 public final class JobCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
     @Mixin JobOptions job;
 
-    @Option(names = "--remote", description = "Flink REST address host:port of a running cluster; embedded when absent.")
+    @Option(
+            names = "--remote",
+            description =
+                    "Flink REST address host:port of a running cluster; embedded when absent.")
     String remote;
 
     @Option(names = "--jar", description = "With --remote: the job jar to ship to the cluster.")
     Path jar;
 
-    @Option(names = "--dashboard-port", defaultValue = "8081", description = "Embedded dashboard port (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--dashboard-port",
+            defaultValue = "8081",
+            description = "Embedded dashboard port (default: ${DEFAULT-VALUE}).")
     int dashboardPort;
 
     @Override
@@ -39,10 +49,16 @@ public final class JobCommand implements Callable<Integer> {
                 System.err.println("error: --remote takes HOST:PORT and needs --jar");
                 return 2;
             }
-            env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort[0], Integer.parseInt(hostPort[1]), jar.toString());
+            env =
+                    StreamExecutionEnvironment.createRemoteEnvironment(
+                            hostPort[0], Integer.parseInt(hostPort[1]), jar.toString());
             env.setParallelism(job.parallelism());
         } else {
-            env = LocalFlink.environment(dashboardPort, job.parallelism(), Workspace.home().resolve(".cache/flink-tmp"));
+            env =
+                    LocalFlink.environment(
+                            dashboardPort,
+                            job.parallelism(),
+                            Workspace.home().resolve(".cache/flink-tmp"));
             System.out.println("dashboard: http://127.0.0.1:" + dashboardPort);
         }
         KafkaVerificationJob.define(env, kafka.topics(), job.config(), false);

@@ -15,11 +15,26 @@ import picocli.CommandLine.Command;
  * ./robustflow bench                                      # verdicts per second
  * }</pre>
  */
-@Command(name = "robustflow", mixinStandardHelpOptions = true, version = "robustflow 0.1.0",
-        description = "Certify how robust a ReLU image classifier is against L-infinity perturbations.",
-        subcommands = {RunCommand.class, CertifyCommand.class, TrainCommand.class, ModelCommand.class, BenchCommand.class,
-            ProduceCommand.class, PublishModelCommand.class, JobCommand.class, ResultsCommand.class, VerifyPropertyCommand.class,
-            MilpBenchCommand.class, ReportCommand.class})
+@Command(
+        name = "robustflow",
+        mixinStandardHelpOptions = true,
+        version = "robustflow 0.1.0",
+        description =
+                "Certify how robust a ReLU image classifier is against L-infinity perturbations.",
+        subcommands = {
+            RunCommand.class,
+            CertifyCommand.class,
+            TrainCommand.class,
+            ModelCommand.class,
+            BenchCommand.class,
+            ProduceCommand.class,
+            PublishModelCommand.class,
+            JobCommand.class,
+            ResultsCommand.class,
+            VerifyPropertyCommand.class,
+            MilpBenchCommand.class,
+            ReportCommand.class
+        })
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -29,13 +44,20 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         // Bad input is the user's to fix: print the message, not a stack trace.
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            if (Boolean.getBoolean("robustflow.debug")) {
-                e.printStackTrace(commandLine.getErr());
-            }
-            return 2;
-        });
+        cli.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    commandLine
+                            .getErr()
+                            .println(
+                                    "error: "
+                                            + (e.getMessage() == null
+                                                    ? e.toString()
+                                                    : e.getMessage()));
+                    if (Boolean.getBoolean("robustflow.debug")) {
+                        e.printStackTrace(commandLine.getErr());
+                    }
+                    return 2;
+                });
         return cli;
     }
 }

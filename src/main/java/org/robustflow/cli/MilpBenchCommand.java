@@ -22,33 +22,53 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bench-milp}: how the stages split the pairs (crown bounds, PGD, MILP, left over) and what an
- * exact MILP query costs, per formulation. A benchmark: it prints figures and asserts nothing.
+ * {@code bench-milp}: how the stages split the pairs (crown bounds, PGD, MILP, left over) and what
+ * an exact MILP query costs, per formulation. A benchmark: it prints figures and asserts nothing.
  */
-@Command(name = "bench-milp", mixinStandardHelpOptions = true,
-        description = "Measure the MILP stage on the first test images: decided by bounds / PGD / MILP, unknown; MILP time per query.")
+@Command(
+        name = "bench-milp",
+        mixinStandardHelpOptions = true,
+        description =
+                "Measure the MILP stage on the first test images: decided by bounds / PGD / MILP, unknown; MILP time per query.")
 public final class MilpBenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model file (default: the default model).")
     Path model;
 
-    @Option(names = "--limit", defaultValue = "100", description = "First N test images (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--limit",
+            defaultValue = "100",
+            description = "First N test images (default: ${DEFAULT-VALUE}).")
     int limit;
 
-    @Option(names = "--eps", defaultValue = "0.01,0.02", description = "Eps list (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--eps",
+            defaultValue = "0.01,0.02",
+            description = "Eps list (default: ${DEFAULT-VALUE}).")
     String eps;
 
-    @Option(names = "--max-unstable", defaultValue = "40",
-            description = "Only pairs with at most this many unstable ReLUs after crown go to MILP (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-unstable",
+            defaultValue = "40",
+            description =
+                    "Only pairs with at most this many unstable ReLUs after crown go to MILP (default: ${DEFAULT-VALUE}).")
     int maxUnstable;
 
-    @Option(names = "--time-limit", defaultValue = "20", description = "Seconds per MILP query (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--time-limit",
+            defaultValue = "20",
+            description = "Seconds per MILP query (default: ${DEFAULT-VALUE}).")
     long seconds;
 
-    @Option(names = "--formulation", split = ",", defaultValue = "FEASIBILITY,MINIMIZE",
+    @Option(
+            names = "--formulation",
+            split = ",",
+            defaultValue = "FEASIBILITY,MINIMIZE",
             description = "FEASIBILITY and/or MINIMIZE (default: ${DEFAULT-VALUE}).")
     List<ScipMilpVerifier.Formulation> formulations;
 
-    @Option(names = "--no-attack", description = "Skip PGD, so MILP also gets the pairs an attack would refute.")
+    @Option(
+            names = "--no-attack",
+            description = "Skip PGD, so MILP also gets the pairs an attack would refute.")
     boolean noAttack;
 
     @Override
@@ -57,12 +77,29 @@ public final class MilpBenchCommand implements Callable<Integer> {
         MnistDataset test = Workspace.load(null, DatasetLoader.Split.TEST).head(limit);
         CrownPropagator crown = new CrownPropagator(mlp);
         Pgd pgd = noAttack ? null : new Pgd(mlp, Pgd.Settings.defaults());
-        System.out.printf("model %s, %d images, MILP if unstable <= %d, %d s per query, %s%n", mlp.version(), test.size(),
-                maxUnstable, seconds, noAttack ? "no PGD" : "PGD first");
+        System.out.printf(
+                "model %s, %d images, MILP if unstable <= %d, %d s per query, %s%n",
+                mlp.version(),
+                test.size(),
+                maxUnstable,
+                seconds,
+                noAttack ? "no PGD" : "PGD first");
         for (ScipMilpVerifier.Formulation formulation : formulations) {
             ScipMilpVerifier milp = new ScipMilpVerifier(formulation, Solvers.DEFAULT_BACKEND);
-            System.out.printf("%n%s%n%8s %6s %6s %6s %6s %6s %6s %7s %9s %9s %9s%n", formulation, "eps", "bounds", "pgd", "m-cert",
-                    "m-fals", "m-left", "skip", "unknown", "median s", "p90 s", "max s");
+            System.out.printf(
+                    "%n%s%n%8s %6s %6s %6s %6s %6s %6s %7s %9s %9s %9s%n",
+                    formulation,
+                    "eps",
+                    "bounds",
+                    "pgd",
+                    "m-cert",
+                    "m-fals",
+                    "m-left",
+                    "skip",
+                    "unknown",
+                    "median s",
+                    "p90 s",
+                    "max s");
             for (double e : EpsilonGrid.parse(eps)) {
                 int bounds = 0;
                 int attack = 0;
@@ -103,8 +140,19 @@ public final class MilpBenchCommand implements Callable<Integer> {
                     }
                 }
                 double[] t = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                System.out.printf(Locale.ROOT, "%8.4f %6d %6d %6d %6d %6d %6d %7d %9.2f %9.2f %9.2f%n", e, bounds, attack, milpCertified,
-                        milpFalsified, milpLeft, skipped, milpLeft + skipped, quantile(t, 0.5), quantile(t, 0.9),
+                System.out.printf(
+                        Locale.ROOT,
+                        "%8.4f %6d %6d %6d %6d %6d %6d %7d %9.2f %9.2f %9.2f%n",
+                        e,
+                        bounds,
+                        attack,
+                        milpCertified,
+                        milpFalsified,
+                        milpLeft,
+                        skipped,
+                        milpLeft + skipped,
+                        quantile(t, 0.5),
+                        quantile(t, 0.9),
                         t.length == 0 ? 0 : t[t.length - 1]);
             }
         }
@@ -112,6 +160,8 @@ public final class MilpBenchCommand implements Callable<Integer> {
     }
 
     private static double quantile(double[] sorted, double q) {
-        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+        return sorted.length == 0
+                ? 0
+                : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
     }
 }

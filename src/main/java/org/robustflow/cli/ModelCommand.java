@@ -14,16 +14,30 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code model export|import|info}: move networks in and out of the mlp-json/1 interchange format. */
-@Command(name = "model", mixinStandardHelpOptions = true,
+/**
+ * {@code model export|import|info}: move networks in and out of the mlp-json/1 interchange format.
+ */
+@Command(
+        name = "model",
+        mixinStandardHelpOptions = true,
         description = "Export, import and describe models.",
-        subcommands = {ModelCommand.Export.class, ModelCommand.Import.class, ModelCommand.Info.class})
+        subcommands = {
+            ModelCommand.Export.class,
+            ModelCommand.Import.class,
+            ModelCommand.Info.class
+        })
 public final class ModelCommand {
 
     /** Writes a model as mlp-json/1. */
-    @Command(name = "export", mixinStandardHelpOptions = true, description = "Write a model as mlp-json/1.")
+    @Command(
+            name = "export",
+            mixinStandardHelpOptions = true,
+            description = "Write a model as mlp-json/1.")
     static final class Export implements Callable<Integer> {
-        @Option(names = "--format", defaultValue = "json", description = "Output format; only json (mlp-json/1).")
+        @Option(
+                names = "--format",
+                defaultValue = "json",
+                description = "Output format; only json (mlp-json/1).")
         String format;
 
         @Option(names = "--model", description = "Model file (default: the default model).")
@@ -35,7 +49,9 @@ public final class ModelCommand {
         @Override
         public Integer call() throws Exception {
             if (!format.equals("json")) {
-                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "unknown format '" + format + "': only json");
+                throw new picocli.CommandLine.ParameterException(
+                        new picocli.CommandLine(this),
+                        "unknown format '" + format + "': only json");
             }
             Mlp mlp = Workspace.loadModel(model, System.err);
             if (out == null) {
@@ -45,14 +61,18 @@ public final class ModelCommand {
                 try (OutputStream stream = Files.newOutputStream(out)) {
                     ModelIo.writeJson(mlp, stream);
                 }
-                System.err.println("Wrote " + mlp.architecture() + " " + mlp.version() + " to " + out);
+                System.err.println(
+                        "Wrote " + mlp.architecture() + " " + mlp.version() + " to " + out);
             }
             return 0;
         }
     }
 
     /** Reads mlp-json/1 (e.g. from PyTorch) and writes a model file. */
-    @Command(name = "import", mixinStandardHelpOptions = true, description = "Read mlp-json/1 and write an Avro model file.")
+    @Command(
+            name = "import",
+            mixinStandardHelpOptions = true,
+            description = "Read mlp-json/1 and write an Avro model file.")
     static final class Import implements Callable<Integer> {
         @Parameters(index = "0", description = "mlp-json/1 file.")
         Path json;
@@ -77,12 +97,24 @@ public final class ModelCommand {
             }
             Double accuracy = null;
             if (!noEvaluate && mlp.inputSize() == 784) {
-                accuracy = org.robustflow.model.Trainer.accuracy(
-                        mlp, Workspace.load(dataDir, org.robustflow.data.DatasetLoader.Split.TEST));
+                accuracy =
+                        org.robustflow.model.Trainer.accuracy(
+                                mlp,
+                                Workspace.load(
+                                        dataDir, org.robustflow.data.DatasetLoader.Split.TEST));
             }
-            ModelIo.write(ModelIo.toSnapshot(mlp, null, accuracy, "imported from " + json.getFileName()), out);
-            System.out.printf(Locale.ROOT, "Imported %s %s%s to %s%n", mlp.architecture(), mlp.version(),
-                    accuracy == null ? "" : String.format(Locale.ROOT, " (test accuracy %.4f)", accuracy), out);
+            ModelIo.write(
+                    ModelIo.toSnapshot(mlp, null, accuracy, "imported from " + json.getFileName()),
+                    out);
+            System.out.printf(
+                    Locale.ROOT,
+                    "Imported %s %s%s to %s%n",
+                    mlp.architecture(),
+                    mlp.version(),
+                    accuracy == null
+                            ? ""
+                            : String.format(Locale.ROOT, " (test accuracy %.4f)", accuracy),
+                    out);
             return 0;
         }
     }
@@ -101,7 +133,11 @@ public final class ModelCommand {
             System.out.println("version        " + s.getVersion());
             System.out.println("source         " + s.getSource());
             System.out.println("created        " + s.getCreatedAt());
-            System.out.println("test accuracy  " + (s.getTestAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", s.getTestAccuracy())));
+            System.out.println(
+                    "test accuracy  "
+                            + (s.getTestAccuracy() == null
+                                    ? "-"
+                                    : String.format(Locale.ROOT, "%.4f", s.getTestAccuracy())));
             if (s.getTraining() != null) {
                 System.out.println("training       " + s.getTraining());
             }

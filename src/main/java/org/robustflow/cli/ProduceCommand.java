@@ -15,14 +15,22 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 
 /** {@code produce}: streams an IDX data set into the images topic under a run id. */
-@Command(name = "produce", mixinStandardHelpOptions = true, description = "Stream an IDX data set into the images topic.")
+@Command(
+        name = "produce",
+        mixinStandardHelpOptions = true,
+        description = "Stream an IDX data set into the images topic.")
 public final class ProduceCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
-    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST).")
+    @Option(
+            names = "--data-dir",
+            description = "IDX data set directory (default: the shipped MNIST).")
     Path dataDir;
 
-    @Option(names = "--split", defaultValue = "TEST", description = "TRAIN or TEST (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--split",
+            defaultValue = "TEST",
+            description = "TRAIN or TEST (default: ${DEFAULT-VALUE}).")
     DatasetLoader.Split split;
 
     @Option(names = "--run-id", description = "Run id (default: run-<timestamp>).")
@@ -31,7 +39,11 @@ public final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Only the first N images.")
     Integer limit;
 
-    @Option(names = "--rate", defaultValue = "0", description = "Images per second, 0 for as fast as possible (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rate",
+            defaultValue = "0",
+            description =
+                    "Images per second, 0 for as fast as possible (default: ${DEFAULT-VALUE}).")
     double rate;
 
     @Override
@@ -42,9 +54,18 @@ public final class ProduceCommand implements Callable<Integer> {
         kafka.topics().createIfAbsent();
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.topics());
                 ProgressBar bar = Progress.bar("produce", count, " img")) {
-            KafkaClients.produceImages(producer, kafka.topics().images(), data, run, count, rate, bar::stepBy);
+            KafkaClients.produceImages(
+                    producer, kafka.topics().images(), data, run, count, rate, bar::stepBy);
         }
-        System.out.println("run " + run + ": " + count + " images from " + data.name() + " to " + kafka.topics().images());
+        System.out.println(
+                "run "
+                        + run
+                        + ": "
+                        + count
+                        + " images from "
+                        + data.name()
+                        + " to "
+                        + kafka.topics().images());
         return 0;
     }
 

@@ -6,7 +6,10 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** Progress bars on stderr: redrawn in place on a terminal, a plain line every few seconds otherwise (CI logs). */
+/**
+ * Progress bars on stderr: redrawn in place on a terminal, a plain line every few seconds otherwise
+ * (CI logs).
+ */
 final class Progress {
     private Progress() {}
 
@@ -18,9 +21,10 @@ final class Progress {
                 .setUnit(unit, 1)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(terminal ? 200 : 5000)
-                .setConsumer(terminal
-                        ? new ConsoleProgressBarConsumer(System.err)
-                        : new DelegatingProgressBarConsumer(System.err::println))
+                .setConsumer(
+                        terminal
+                                ? new ConsoleProgressBarConsumer(System.err)
+                                : new DelegatingProgressBarConsumer(System.err::println))
                 .build();
     }
 }

@@ -10,8 +10,14 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code publish-model}: puts a model on the (compacted) models topic; the job applies it to later images. */
-@Command(name = "publish-model", mixinStandardHelpOptions = true, description = "Publish a model to the models topic.")
+/**
+ * {@code publish-model}: puts a model on the (compacted) models topic; the job applies it to later
+ * images.
+ */
+@Command(
+        name = "publish-model",
+        mixinStandardHelpOptions = true,
+        description = "Publish a model to the models topic.")
 public final class PublishModelCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
@@ -25,7 +31,8 @@ public final class PublishModelCommand implements Callable<Integer> {
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.topics())) {
             KafkaClients.publishModel(producer, kafka.topics().models(), snapshot);
         }
-        System.out.println("published model " + snapshot.getVersion() + " to " + kafka.topics().models());
+        System.out.println(
+                "published model " + snapshot.getVersion() + " to " + kafka.topics().models());
         return 0;
     }
 }

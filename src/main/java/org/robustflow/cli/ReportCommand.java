@@ -16,9 +16,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
-/** {@code report}: the chart, table and counterexample gallery of a run, from the results, models and counterexamples topics. */
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Write a run's report (PNG + SVG chart, self-contained HTML with counterexamples) from Kafka.")
+/**
+ * {@code report}: the chart, table and counterexample gallery of a run, from the results, models
+ * and counterexamples topics.
+ */
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
+        description =
+                "Write a run's report (PNG + SVG chart, self-contained HTML with counterexamples) from Kafka.")
 public final class ReportCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
@@ -28,7 +34,10 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory (default: results/<run>-report).")
     Path out;
 
-    @Option(names = "--data-dir", description = "The IDX set the run streamed, for the original images (default: the shipped MNIST).")
+    @Option(
+            names = "--data-dir",
+            description =
+                    "The IDX set the run streamed, for the original images (default: the shipped MNIST).")
     Path dataDir;
 
     @Override
@@ -44,28 +53,40 @@ public final class ReportCommand implements Callable<Integer> {
             rows.putAll(follower.latest());
         }
         if (rows.isEmpty()) {
-            System.err.println("error: no results for run " + runId + " on " + kafka.topics().results());
+            System.err.println(
+                    "error: no results for run " + runId + " on " + kafka.topics().results());
             return 1;
         }
         String version = rows.values().iterator().next().getModelVersion();
         AvroCodec<ModelSnapshot> codec = AvroCodec.of(ModelSnapshot.class);
         ModelSnapshot model = null;
-        for (byte[] value : KafkaClients.readCommitted(kafka.topics(), kafka.topics().models(), Duration.ofSeconds(3))) {
+        for (byte[] value :
+                KafkaClients.readCommitted(
+                        kafka.topics(), kafka.topics().models(), Duration.ofSeconds(3))) {
             try {
                 ModelSnapshot s = codec.decode(value);
                 if (s.getVersion().equals(version)) {
                     model = s;
                 }
             } catch (java.io.IOException e) {
-                // a bad message on the models topic is the job's dead letter, not the report's problem
+                // a bad message on the models topic is the job's dead letter, not the report's
+                // problem
             }
         }
         if (model == null) {
             System.err.println("error: model " + version + " is not on " + kafka.topics().models());
             return 1;
         }
-        Path dir = out == null ? Workspace.home().resolve("results").resolve(runId + "-report") : out;
-        Path html = Reports.write(dir, kafka.topics(), runId, rows, model, Workspace.load(dataDir, DatasetLoader.Split.TEST));
+        Path dir =
+                out == null ? Workspace.home().resolve("results").resolve(runId + "-report") : out;
+        Path html =
+                Reports.write(
+                        dir,
+                        kafka.topics(),
+                        runId,
+                        rows,
+                        model,
+                        Workspace.load(dataDir, DatasetLoader.Split.TEST));
         System.out.println("report: " + html);
         return 0;
     }

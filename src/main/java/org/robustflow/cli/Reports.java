@@ -26,17 +26,33 @@ final class Reports {
     /**
      * @param images the data set the run streamed (originals are looked up by image id)
      */
-    static Path write(Path dir, Topics topics, String runId, Map<String, EpsilonAccuracy> rows, ModelSnapshot model,
-            MnistDataset images) throws IOException {
+    static Path write(
+            Path dir,
+            Topics topics,
+            String runId,
+            Map<String, EpsilonAccuracy> rows,
+            ModelSnapshot model,
+            MnistDataset images)
+            throws IOException {
         List<ReportWriter.Row> table = new ArrayList<>();
         for (EpsilonAccuracy a : rows.values()) {
-            table.add(new ReportWriter.Row(a.getEps(), a.getSeen(), a.getCertified(), a.getFalsified(), a.getMisclassified(), a.getUnknown(),
-                    a.getCertifiedByBounds(), a.getFalsifiedByPgd()));
+            table.add(
+                    new ReportWriter.Row(
+                            a.getEps(),
+                            a.getSeen(),
+                            a.getCertified(),
+                            a.getFalsified(),
+                            a.getMisclassified(),
+                            a.getUnknown(),
+                            a.getCertifiedByBounds(),
+                            a.getFalsifiedByPgd()));
         }
         table.sort(Comparator.comparingDouble(ReportWriter.Row::eps));
         AvroCodec<Counterexample> codec = AvroCodec.of(Counterexample.class);
         List<ReportWriter.Example> examples = new ArrayList<>();
-        for (byte[] value : KafkaClients.readCommitted(topics, topics.counterexamples(), Duration.ofSeconds(3))) {
+        for (byte[] value :
+                KafkaClients.readCommitted(
+                        topics, topics.counterexamples(), Duration.ofSeconds(3))) {
             Counterexample c;
             try {
                 c = codec.decode(value);
@@ -47,12 +63,26 @@ final class Reports {
                 continue;
             }
             double[] witness = c.getWitness().stream().mapToDouble(Double::doubleValue).toArray();
-            examples.add(new ReportWriter.Example(c.getImageId(), c.getEps(), c.getLabel(), c.getPredicted(), c.getMethod(),
-                    images.pixels((int) c.getImageId()), witness));
+            examples.add(
+                    new ReportWriter.Example(
+                            c.getImageId(),
+                            c.getEps(),
+                            c.getLabel(),
+                            c.getPredicted(),
+                            c.getMethod(),
+                            images.pixels((int) c.getImageId()),
+                            witness));
         }
-        examples.sort(Comparator.comparingDouble(ReportWriter.Example::eps).thenComparingLong(ReportWriter.Example::imageId));
+        examples.sort(
+                Comparator.comparingDouble(ReportWriter.Example::eps)
+                        .thenComparingLong(ReportWriter.Example::imageId));
         Mlp mlp = ModelIo.toMlp(model);
-        return ReportWriter.write(dir, runId, new ReportWriter.ModelInfo(model.getVersion(), mlp.architecture(), model.getTestAccuracy()),
-                table, examples);
+        return ReportWriter.write(
+                dir,
+                runId,
+                new ReportWriter.ModelInfo(
+                        model.getVersion(), mlp.architecture(), model.getTestAccuracy()),
+                table,
+                examples);
     }
 }

@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code results}: follows the results topic and redraws the live robust-accuracy table. */
-@Command(name = "results", mixinStandardHelpOptions = true,
+@Command(
+        name = "results",
+        mixinStandardHelpOptions = true,
         description = "Follow the results topic: a live table of robust accuracy per eps.")
 public final class ResultsCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
@@ -18,16 +20,27 @@ public final class ResultsCommand implements Callable<Integer> {
     @Option(names = "--run", description = "Run id (default: the first run on the topic).")
     String runId;
 
-    @Option(names = "--model-version", description = "Model version (default: the first seen for the run).")
+    @Option(
+            names = "--model-version",
+            description = "Model version (default: the first seen for the run).")
     String modelVersion;
 
-    @Option(names = "--eps-count", defaultValue = "10", description = "Eps values the run has (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--eps-count",
+            defaultValue = "10",
+            description = "Eps values the run has (default: ${DEFAULT-VALUE}).")
     int epsCount;
 
-    @Option(names = "--once", description = "Wait until the run is complete, print the final table and exit.")
+    @Option(
+            names = "--once",
+            description = "Wait until the run is complete, print the final table and exit.")
     boolean once;
 
-    @Option(names = "--timeout", defaultValue = "3600", description = "With --once, give up after this many seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--timeout",
+            defaultValue = "3600",
+            description =
+                    "With --once, give up after this many seconds (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
     @Option(names = "--json", description = "With --once, write the final table as JSON here.")
@@ -56,7 +69,8 @@ public final class ResultsCommand implements Callable<Integer> {
                     return 0;
                 }
                 if (once && System.currentTimeMillis() > deadline) {
-                    System.err.println("error: the run did not complete within " + timeoutSeconds + " s");
+                    System.err.println(
+                            "error: the run did not complete within " + timeoutSeconds + " s");
                     return 1;
                 }
             }

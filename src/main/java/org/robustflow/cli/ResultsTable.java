@@ -18,8 +18,17 @@ import java.util.Map;
  * written as JSON (the shape of {@code certify --json} plus the extra counts) and CSV.
  */
 final class ResultsTable {
-    private static final String HEADER = String.format("%8s  %7s  %9s  %9s  %13s  %7s  %13s  %13s",
-            "eps", "seen", "certified", "falsified", "misclassified", "unknown", "robust acc >=", "robust acc <=");
+    private static final String HEADER =
+            String.format(
+                    "%8s  %7s  %9s  %9s  %13s  %7s  %13s  %13s",
+                    "eps",
+                    "seen",
+                    "certified",
+                    "falsified",
+                    "misclassified",
+                    "unknown",
+                    "robust acc >=",
+                    "robust acc <=");
 
     private final PrintStream out;
     private final boolean terminal;
@@ -40,7 +49,10 @@ final class ResultsTable {
             }
             lastPlain = now;
         } else if (linesDrawn > 0) {
-            out.print("\u001b[" + linesDrawn + "F\u001b[J"); // cursor up to the table's first line, clear below
+            out.print(
+                    "\u001b["
+                            + linesDrawn
+                            + "F\u001b[J"); // cursor up to the table's first line, clear below
         }
         out.println(HEADER);
         for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
@@ -51,8 +63,17 @@ final class ResultsTable {
     }
 
     private static String line(String eps, EpsilonAccuracy a) {
-        return String.format(Locale.ROOT, "%8s  %7d  %9d  %9d  %13d  %7d  %13.4f  %13.4f%s", eps, a.getSeen(), a.getCertified(),
-                a.getFalsified(), a.getMisclassified(), a.getUnknown(), a.getRobustAccuracyLower(), a.getRobustAccuracyUpper(),
+        return String.format(
+                Locale.ROOT,
+                "%8s  %7d  %9d  %9d  %13d  %7d  %13.4f  %13.4f%s",
+                eps,
+                a.getSeen(),
+                a.getCertified(),
+                a.getFalsified(),
+                a.getMisclassified(),
+                a.getUnknown(),
+                a.getRobustAccuracyLower(),
+                a.getRobustAccuracyUpper(),
                 a.getComplete() ? "" : "  ...");
     }
 
@@ -88,11 +109,22 @@ final class ResultsTable {
     static void writeCsv(Map<String, EpsilonAccuracy> rows, Path file) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
-            w.write("eps,seen,certified,falsified,misclassified,unknown,robust_accuracy_lower,robust_accuracy_upper\n");
+            w.write(
+                    "eps,seen,certified,falsified,misclassified,unknown,robust_accuracy_lower,robust_accuracy_upper\n");
             for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
                 EpsilonAccuracy a = e.getValue();
-                w.write(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%d,%.6f,%.6f%n", e.getKey(), a.getSeen(), a.getCertified(),
-                        a.getFalsified(), a.getMisclassified(), a.getUnknown(), a.getRobustAccuracyLower(), a.getRobustAccuracyUpper()));
+                w.write(
+                        String.format(
+                                Locale.ROOT,
+                                "%s,%d,%d,%d,%d,%d,%.6f,%.6f%n",
+                                e.getKey(),
+                                a.getSeen(),
+                                a.getCertified(),
+                                a.getFalsified(),
+                                a.getMisclassified(),
+                                a.getUnknown(),
+                                a.getRobustAccuracyLower(),
+                                a.getRobustAccuracyUpper()));
             }
         }
     }

@@ -1,9 +1,10 @@
 package org.robustflow.cli;
 
-import me.tongfei.progressbar.ProgressBar;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import me.tongfei.progressbar.ProgressBar;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.robustflow.avro.EpsilonAccuracy;
 import org.robustflow.avro.ModelSnapshot;
@@ -28,44 +29,64 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code run}: the whole product on one machine. A real Kafka broker in this JVM, a Flink MiniCluster with
- * its dashboard, the default model published, the MNIST test set streamed, the live results table until
- * the run is complete, the final table as JSON and CSV, then a clean shutdown.
+ * {@code run}: the whole product on one machine. A real Kafka broker in this JVM, a Flink
+ * MiniCluster with its dashboard, the default model published, the MNIST test set streamed, the
+ * live results table until the run is complete, the final table as JSON and CSV, then a clean
+ * shutdown.
  *
  * <pre>{@code
  * ./robustflow run                      # 10,000 test images x 10 eps, dashboard on http://127.0.0.1:8081
  * ./robustflow run --limit 500 --keep-running
  * }</pre>
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run everything embedded: Kafka broker, Flink MiniCluster with dashboard, model, MNIST stream, live results.")
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run everything embedded: Kafka broker, Flink MiniCluster with dashboard, model, MNIST stream, live results.")
 public final class RunCommand implements Callable<Integer> {
     private static final long MODEL_HEAD_START_MS = 3_000;
 
     @Mixin JobOptions job;
 
-    @Option(names = "--model", description = "Model file (default: the default model, trained once if absent).")
+    @Option(
+            names = "--model",
+            description = "Model file (default: the default model, trained once if absent).")
     Path model;
 
-    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST).")
+    @Option(
+            names = "--data-dir",
+            description = "IDX data set directory (default: the shipped MNIST).")
     Path dataDir;
 
     @Option(names = "--limit", description = "Only the first N test images.")
     Integer limit;
 
-    @Option(names = "--rate", defaultValue = "0", description = "Images per second, 0 for as fast as possible (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rate",
+            defaultValue = "0",
+            description =
+                    "Images per second, 0 for as fast as possible (default: ${DEFAULT-VALUE}).")
     double rate;
 
-    @Option(names = "--dashboard-port", defaultValue = "8081", description = "Flink dashboard port (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--dashboard-port",
+            defaultValue = "8081",
+            description = "Flink dashboard port (default: ${DEFAULT-VALUE}).")
     int dashboardPort;
 
-    @Option(names = "--kafka-port", defaultValue = "0", description = "Kafka client port, 0 for a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--kafka-port",
+            defaultValue = "0",
+            description = "Kafka client port, 0 for a free one (default: ${DEFAULT-VALUE}).")
     int kafkaPort;
 
     @Option(names = "--out-dir", description = "Where the final tables go (default: results/).")
     Path outDir;
 
-    @Option(names = "--keep-running", description = "Leave the broker, the job and the dashboard up until Ctrl-C.")
+    @Option(
+            names = "--keep-running",
+            description = "Leave the broker, the job and the dashboard up until Ctrl-C.")
     boolean keepRunning;
 
     @Override
@@ -79,27 +100,47 @@ public final class RunCommand implements Callable<Integer> {
 
         long startKafka = System.nanoTime();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"), kafkaPort)) {
-            System.out.printf(Locale.ROOT, "Kafka broker at %s (started in %.1f s)%n", kafka.bootstrapServers(), (System.nanoTime() - startKafka) / 1e9);
+            System.out.printf(
+                    Locale.ROOT,
+                    "Kafka broker at %s (started in %.1f s)%n",
+                    kafka.bootstrapServers(),
+                    (System.nanoTime() - startKafka) / 1e9);
             Topics topics = Topics.defaults(kafka.bootstrapServers());
             topics.createIfAbsent();
 
-            StreamExecutionEnvironment env = LocalFlink.environment(dashboardPort, job.parallelism(), work.resolve("flink-tmp"));
+            StreamExecutionEnvironment env =
+                    LocalFlink.environment(
+                            dashboardPort, job.parallelism(), work.resolve("flink-tmp"));
             KafkaVerificationJob.define(env, topics, cfg, false);
             JobClient client = env.executeAsync(KafkaVerificationJob.JOB_NAME);
-            System.out.println("Flink dashboard at http://127.0.0.1:" + dashboardPort + " (job " + client.getJobID() + ")");
+            System.out.println(
+                    "Flink dashboard at http://127.0.0.1:"
+                            + dashboardPort
+                            + " (job "
+                            + client.getJobID()
+                            + ")");
 
             long start = System.nanoTime();
             try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
                 KafkaClients.publishModel(producer, topics.models(), snapshot);
                 awaitModelApplied(client);
                 try (ProgressBar bar = Progress.bar("produce", count, " img")) {
-                    KafkaClients.produceImages(producer, topics.images(), test, runId, count, rate, bar::stepBy);
+                    KafkaClients.produceImages(
+                            producer, topics.images(), test, runId, count, rate, bar::stepBy);
                 }
             }
-            System.out.printf("run %s: model %s, %d images x %d eps, method %s%s, parallelism %d%n", runId, snapshot.getVersion(),
-                    count, cfg.eps().length, cfg.method(), cfg.attack() == null ? "" : " + pgd", job.parallelism());
+            System.out.printf(
+                    "run %s: model %s, %d images x %d eps, method %s%s, parallelism %d%n",
+                    runId,
+                    snapshot.getVersion(),
+                    count,
+                    cfg.eps().length,
+                    cfg.method(),
+                    cfg.attack() == null ? "" : " + pgd",
+                    job.parallelism());
 
-            Map<String, EpsilonAccuracy> finalRows = follow(topics, runId, cfg.eps().length, client);
+            Map<String, EpsilonAccuracy> finalRows =
+                    follow(topics, runId, cfg.eps().length, client);
             if (finalRows == null) {
                 return 1;
             }
@@ -109,15 +150,30 @@ public final class RunCommand implements Callable<Integer> {
             Path csv = out.resolve(runId + ".csv");
             ResultsTable.writeJson(finalRows, json);
             ResultsTable.writeCsv(finalRows, csv);
-            System.out.printf(Locale.ROOT, "complete in %.1f s: %d verdicts, %.0f verdicts/s%n", seconds,
-                    (long) count * cfg.eps().length, count * cfg.eps().length / seconds);
+            System.out.printf(
+                    Locale.ROOT,
+                    "complete in %.1f s: %d verdicts, %.0f verdicts/s%n",
+                    seconds,
+                    (long) count * cfg.eps().length,
+                    count * cfg.eps().length / seconds);
             System.out.println("results: " + json + " and " + csv);
-            Path report = Reports.write(out.resolve(runId + "-report"), topics, runId, finalRows, snapshot, test);
+            Path report =
+                    Reports.write(
+                            out.resolve(runId + "-report"),
+                            topics,
+                            runId,
+                            finalRows,
+                            snapshot,
+                            test);
             System.out.println("report: " + report);
 
             if (keepRunning) {
-                System.out.println("--keep-running: broker at " + kafka.bootstrapServers() + ", dashboard at http://127.0.0.1:"
-                        + dashboardPort + "; Ctrl-C to stop.");
+                System.out.println(
+                        "--keep-running: broker at "
+                                + kafka.bootstrapServers()
+                                + ", dashboard at http://127.0.0.1:"
+                                + dashboardPort
+                                + "; Ctrl-C to stop.");
                 CountDownLatch stop = new CountDownLatch(1);
                 Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
                 stop.await();
@@ -139,20 +195,23 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Gives the job time to take the model before the images come. Images that arrive first are kept
-     * (never dropped) but then released all at once when the model arrives; under backpressure that one
-     * long release holds back checkpoints, and with them the results, for a minute or more.
+     * Gives the job time to take the model before the images come. Images that arrive first are
+     * kept (never dropped) but then released all at once when the model arrives; under backpressure
+     * that one long release holds back checkpoints, and with them the results, for a minute or
+     * more.
      */
     private static void awaitModelApplied(JobClient client) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
-        while (client.getJobStatus().get() != JobStatus.RUNNING && System.currentTimeMillis() < deadline) {
+        while (client.getJobStatus().get() != JobStatus.RUNNING
+                && System.currentTimeMillis() < deadline) {
             Thread.sleep(200);
         }
         Thread.sleep(MODEL_HEAD_START_MS);
     }
 
     /** The final rows once every eps is complete; null if the job failed first. */
-    private static Map<String, EpsilonAccuracy> follow(Topics topics, String runId, int epsCount, JobClient client) throws Exception {
+    private static Map<String, EpsilonAccuracy> follow(
+            Topics topics, String runId, int epsCount, JobClient client) throws Exception {
         ResultsTable table = new ResultsTable(System.out);
         try (ResultsFollower follower = new ResultsFollower(topics, runId, null)) {
             while (!follower.complete(epsCount)) {
@@ -161,7 +220,10 @@ public final class RunCommand implements Callable<Integer> {
                 }
                 JobStatus status = client.getJobStatus().get();
                 if (status.isGloballyTerminalState()) {
-                    System.err.println("error: the job ended with status " + status + " before the run completed");
+                    System.err.println(
+                            "error: the job ended with status "
+                                    + status
+                                    + " before the run completed");
                     return null;
                 }
             }

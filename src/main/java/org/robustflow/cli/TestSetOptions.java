@@ -11,13 +11,19 @@ import java.nio.file.Path;
 
 /** Which model, which test images and which epsilons: shared by the offline commands. */
 final class TestSetOptions {
-    @Option(names = "--model", description = "Model file (default: the default model, trained once if absent).")
+    @Option(
+            names = "--model",
+            description = "Model file (default: the default model, trained once if absent).")
     Path model;
 
-    @Option(names = "--data-dir", description = "IDX data set directory (default: the shipped MNIST in data/mnist).")
+    @Option(
+            names = "--data-dir",
+            description = "IDX data set directory (default: the shipped MNIST in data/mnist).")
     Path dataDir;
 
-    @Option(names = "--eps", defaultValue = EpsilonGrid.DEFAULT,
+    @Option(
+            names = "--eps",
+            defaultValue = EpsilonGrid.DEFAULT,
             description = "start:end:count or a comma list (default: ${DEFAULT-VALUE}).")
     String eps;
 

@@ -21,16 +21,28 @@ import java.util.concurrent.Callable;
  * ./robustflow verify-property examples/toy-maxpool.json
  * }</pre>
  */
-@Command(name = "verify-property", mixinStandardHelpOptions = true,
-        description = "Minimise a small network's objective exactly (MILP, OR-Tools) and say whether 'objective > 0' holds.")
+@Command(
+        name = "verify-property",
+        mixinStandardHelpOptions = true,
+        description =
+                "Minimise a small network's objective exactly (MILP, OR-Tools) and say whether 'objective > 0' holds.")
 public final class VerifyPropertyCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Network and objective in milp-dag/1 JSON (see examples/toy-maxpool.json).")
+    @Parameters(
+            index = "0",
+            description =
+                    "Network and objective in milp-dag/1 JSON (see examples/toy-maxpool.json).")
     Path file;
 
-    @Option(names = "--solver", defaultValue = Solvers.DEFAULT_BACKEND, description = "OR-Tools backend (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--solver",
+            defaultValue = Solvers.DEFAULT_BACKEND,
+            description = "OR-Tools backend (default: ${DEFAULT-VALUE}).")
     String backend;
 
-    @Option(names = "--time-limit", defaultValue = "60", description = "Seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--time-limit",
+            defaultValue = "60",
+            description = "Seconds (default: ${DEFAULT-VALUE}).")
     long seconds;
 
     @Override
@@ -54,8 +66,11 @@ public final class VerifyPropertyCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, " %s=%.6f", e.getKey(), e.getValue());
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "re-checked objective at the witness: %.6f%n", r.witnessObjective());
-        System.out.println("property   objective > 0 " + (r.holds() ? "HOLDS" : "does NOT hold (or not proven)"));
+        System.out.printf(
+                Locale.ROOT, "re-checked objective at the witness: %.6f%n", r.witnessObjective());
+        System.out.println(
+                "property   objective > 0 "
+                        + (r.holds() ? "HOLDS" : "does NOT hold (or not proven)"));
         return 0;
     }
 }

@@ -12,10 +12,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Avro single-object encoding for Kafka messages: a 2-byte marker, the 8-byte fingerprint of the writer
- * schema, then the binary datum. No schema registry is needed; a reader resolves any writer schema it
- * has been told about ({@link #addWriterSchema}) to its own, so a compatible schema change on the
- * producer side does not break the job.
+ * Avro single-object encoding for Kafka messages: a 2-byte marker, the 8-byte fingerprint of the
+ * writer schema, then the binary datum. No schema registry is needed; a reader resolves any writer
+ * schema it has been told about ({@link #addWriterSchema}) to its own, so a compatible schema
+ * change on the producer side does not break the job.
  */
 public final class AvroCodec<T extends SpecificRecordBase> {
     private final BinaryMessageEncoder<T> encoder;
@@ -34,7 +34,9 @@ public final class AvroCodec<T extends SpecificRecordBase> {
         return new AvroCodec<>(type);
     }
 
-    /** Lets the decoder resolve messages written with another (compatible) version of the schema. */
+    /**
+     * Lets the decoder resolve messages written with another (compatible) version of the schema.
+     */
     public AvroCodec<T> addWriterSchema(Schema writer) {
         decoder.addSchema(writer);
         return this;
@@ -52,8 +54,8 @@ public final class AvroCodec<T extends SpecificRecordBase> {
     }
 
     /**
-     * @throws IOException with a readable reason for bytes that are not a {@code T} in single-object
-     *     encoding of a known schema
+     * @throws IOException with a readable reason for bytes that are not a {@code T} in
+     *     single-object encoding of a known schema
      */
     public T decode(byte[] bytes) throws IOException {
         if (bytes == null || bytes.length == 0) {
@@ -61,8 +63,12 @@ public final class AvroCodec<T extends SpecificRecordBase> {
         }
         try {
             return decoder.decode(bytes);
-        } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-            throw new IOException("not a " + typeName + " in Avro single-object encoding: " + e.getMessage(), e);
+        } catch (IOException
+                | AvroRuntimeException
+                | IndexOutOfBoundsException
+                | NegativeArraySizeException e) {
+            throw new IOException(
+                    "not a " + typeName + " in Avro single-object encoding: " + e.getMessage(), e);
         }
     }
 }

@@ -17,9 +17,10 @@ import java.util.zip.GZIPInputStream;
 /**
  * Finds and loads the train or test split of an IDX data set directory.
  *
- * <p>Accepts the usual MNIST file names ({@code t10k-images-idx3-ubyte}, {@code t10k-images.idx3-ubyte},
- * each optionally {@code .gz}). When the directory holds a {@code SHA256SUMS} file (as the shipped MNIST
- * copy does), every file is checked against it: the sums are of the uncompressed contents.
+ * <p>Accepts the usual MNIST file names ({@code t10k-images-idx3-ubyte}, {@code
+ * t10k-images.idx3-ubyte}, each optionally {@code .gz}). When the directory holds a {@code
+ * SHA256SUMS} file (as the shipped MNIST copy does), every file is checked against it: the sums are
+ * of the uncompressed contents.
  */
 public final class DatasetLoader {
     /** Image side length the models are built for; other IDX sets must match it. */
@@ -49,20 +50,40 @@ public final class DatasetLoader {
         IdxReader.Images images = IdxReader.readImages(imagesFile);
         if (images.rows() != SIDE || images.cols() != SIDE) {
             throw new InvalidDataException(
-                    imagesFile, "images are " + images.rows() + "x" + images.cols() + ", expected " + SIDE + "x" + SIDE);
+                    imagesFile,
+                    "images are "
+                            + images.rows()
+                            + "x"
+                            + images.cols()
+                            + ", expected "
+                            + SIDE
+                            + "x"
+                            + SIDE);
         }
         int[] labels = IdxReader.readLabels(labelsFile);
         if (labels.length != images.count()) {
             throw new InvalidDataException(
-                    labelsFile, "count mismatch: " + labels.length + " labels for " + images.count() + " images in " + imagesFile.getFileName());
+                    labelsFile,
+                    "count mismatch: "
+                            + labels.length
+                            + " labels for "
+                            + images.count()
+                            + " images in "
+                            + imagesFile.getFileName());
         }
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] >= MnistDataset.NUM_CLASSES) {
-                throw new InvalidDataException(labelsFile, "label " + labels[i] + " at index " + i + " is out of range 0-9");
+                throw new InvalidDataException(
+                        labelsFile,
+                        "label " + labels[i] + " at index " + i + " is out of range 0-9");
             }
         }
         return new MnistDataset(
-                dir.getFileName() + "/" + split.name().toLowerCase(), images.rows(), images.cols(), images.pixels(), labels);
+                dir.getFileName() + "/" + split.name().toLowerCase(),
+                images.rows(),
+                images.cols(),
+                images.pixels(),
+                labels);
     }
 
     private static Path find(Path dir, String stem, String kind) throws InvalidDataException {
@@ -74,7 +95,8 @@ public final class DatasetLoader {
                 }
             }
         }
-        throw new InvalidDataException(dir, "no " + stem + "-" + kind + "[.gz] file in this directory");
+        throw new InvalidDataException(
+                dir, "no " + stem + "-" + kind + "[.gz] file in this directory");
     }
 
     private static Map<String, String> readChecksums(Path dir) throws IOException {
@@ -101,7 +123,8 @@ public final class DatasetLoader {
         }
         String actual = sha256(file, gzipped);
         if (!actual.equals(expected)) {
-            throw new InvalidDataException(file, "checksum mismatch: SHA-256 " + actual + ", SHA256SUMS says " + expected);
+            throw new InvalidDataException(
+                    file, "checksum mismatch: SHA-256 " + actual + ", SHA256SUMS says " + expected);
         }
     }
 
@@ -113,7 +136,9 @@ public final class DatasetLoader {
             throw new IllegalStateException(e);
         }
         try (InputStream raw = Files.newInputStream(file);
-                InputStream in = new DigestInputStream(gzipped ? new GZIPInputStream(raw, 1 << 16) : raw, digest)) {
+                InputStream in =
+                        new DigestInputStream(
+                                gzipped ? new GZIPInputStream(raw, 1 << 16) : raw, digest)) {
             in.transferTo(OutputStream.nullOutputStream());
         }
         return HexFormat.of().formatHex(digest.digest());

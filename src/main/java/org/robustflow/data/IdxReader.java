@@ -35,9 +35,15 @@ public final class IdxReader {
             long total = (long) dims[0] * dims[1] * dims[2];
             if (dims[1] <= 0 || dims[2] <= 0 || total > Integer.MAX_VALUE) {
                 throw new InvalidDataException(
-                        file, "implausible image dimensions " + dims[0] + "x" + dims[1] + "x" + dims[2]);
+                        file,
+                        "implausible image dimensions " + dims[0] + "x" + dims[1] + "x" + dims[2]);
             }
-            byte[] pixels = readBody(in, file, (int) total, dims[0] + " images of " + dims[1] + "x" + dims[2]);
+            byte[] pixels =
+                    readBody(
+                            in,
+                            file,
+                            (int) total,
+                            dims[0] + " images of " + dims[1] + "x" + dims[2]);
             return new Images(dims[0], dims[1], dims[2], pixels);
         }
     }
@@ -67,12 +73,14 @@ public final class IdxReader {
         return new DataInputStream(new BufferedInputStream(in, 1 << 16));
     }
 
-    private static int[] readHeader(DataInputStream in, Path file, int expectedDims) throws IOException {
+    private static int[] readHeader(DataInputStream in, Path file, int expectedDims)
+            throws IOException {
         int magic;
         try {
             magic = in.readInt();
         } catch (EOFException e) {
-            throw new InvalidDataException(file, "truncated: shorter than the 4-byte IDX magic number");
+            throw new InvalidDataException(
+                    file, "truncated: shorter than the 4-byte IDX magic number");
         }
         int type = (magic >>> 8) & 0xff;
         int dims = magic & 0xff;
@@ -81,7 +89,10 @@ public final class IdxReader {
                     file,
                     String.format(
                             "wrong magic number 0x%08x: expected 0x%08x (unsigned bytes, %d dimension%s)",
-                            magic, (UNSIGNED_BYTE << 8) | expectedDims, expectedDims, expectedDims == 1 ? "" : "s"));
+                            magic,
+                            (UNSIGNED_BYTE << 8) | expectedDims,
+                            expectedDims,
+                            expectedDims == 1 ? "" : "s"));
         }
         int[] sizes = new int[dims];
         for (int d = 0; d < dims; d++) {
@@ -91,21 +102,31 @@ public final class IdxReader {
                 throw new InvalidDataException(file, "truncated inside the header");
             }
             if (sizes[d] < 0) {
-                throw new InvalidDataException(file, "negative size " + sizes[d] + " in dimension " + d);
+                throw new InvalidDataException(
+                        file, "negative size " + sizes[d] + " in dimension " + d);
             }
         }
         return sizes;
     }
 
-    private static byte[] readBody(DataInputStream in, Path file, int length, String what) throws IOException {
+    private static byte[] readBody(DataInputStream in, Path file, int length, String what)
+            throws IOException {
         byte[] body = new byte[length];
         int read = in.readNBytes(body, 0, length);
         if (read < length) {
             throw new InvalidDataException(
-                    file, "truncated: header announces " + what + " (" + length + " bytes) but only " + read + " follow");
+                    file,
+                    "truncated: header announces "
+                            + what
+                            + " ("
+                            + length
+                            + " bytes) but only "
+                            + read
+                            + " follow");
         }
         if (in.read() != -1) {
-            throw new InvalidDataException(file, "trailing bytes after the " + what + " the header announces");
+            throw new InvalidDataException(
+                    file, "trailing bytes after the " + what + " the header announces");
         }
         return body;
     }

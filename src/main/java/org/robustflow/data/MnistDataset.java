@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * An in-memory labelled image set: 8-bit greyscale pixels and labels 0-9.
  *
- * <p>Pixels are kept as the raw bytes; {@link #pixels(int)} maps them to [0,1] as value/255, the only
- * normalisation the models see.
+ * <p>Pixels are kept as the raw bytes; {@link #pixels(int)} maps them to [0,1] as value/255, the
+ * only normalisation the models see.
  */
 public final class MnistDataset {
     public static final int NUM_CLASSES = 10;
@@ -20,7 +20,15 @@ public final class MnistDataset {
     public MnistDataset(String name, int rows, int cols, byte[] pixels, int[] labels) {
         if ((long) rows * cols * labels.length != pixels.length) {
             throw new IllegalArgumentException(
-                    name + ": " + pixels.length + " pixel bytes do not make " + labels.length + " images of " + rows + "x" + cols);
+                    name
+                            + ": "
+                            + pixels.length
+                            + " pixel bytes do not make "
+                            + labels.length
+                            + " images of "
+                            + rows
+                            + "x"
+                            + cols);
         }
         this.name = name;
         this.rows = rows;
@@ -102,7 +110,11 @@ public final class MnistDataset {
     public MnistDataset head(int count) {
         int n = Math.min(count, size());
         return new MnistDataset(
-                name, rows, cols, Arrays.copyOf(pixels, n * pixelsPerImage()), Arrays.copyOf(labels, n));
+                name,
+                rows,
+                cols,
+                Arrays.copyOf(pixels, n * pixelsPerImage()),
+                Arrays.copyOf(labels, n));
     }
 
     /** Count of each label 0-9. */

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
  * A real Kafka broker in this JVM: one KRaft node acting as broker and controller on loopback.
  *
  * <p>The broker classes used here (storage {@link Formatter}, {@link KafkaRaftServer}) are Kafka
- * internals, not a public API; they are confined to this class. Internal topics use replication factor
- * 1 so that transactions (exactly-once sinks) work on a single broker.
+ * internals, not a public API; they are confined to this class. Internal topics use replication
+ * factor 1 so that transactions (exactly-once sinks) work on a single broker.
  *
  * <pre>{@code
  * try (EmbeddedKafka kafka = EmbeddedKafka.start(Path.of(".cache/kafka"), 9092)) {
@@ -59,7 +59,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(NODE_ID));
         props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put(
+                "listeners",
+                "PLAINTEXT://127.0.0.1:"
+                        + brokerPort
+                        + ",CONTROLLER://127.0.0.1:"
+                        + controllerPort);
         props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
@@ -88,7 +93,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setControllerListenerName("CONTROLLER")
                     .run();
         }
-        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+        KafkaRaftServer server =
+                new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
         EmbeddedKafka kafka = new EmbeddedKafka(server, "127.0.0.1:" + brokerPort);
         kafka.awaitReady();
@@ -100,7 +106,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void awaitReady() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin =
+                Admin.create(
+                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
         }
     }

@@ -16,7 +16,10 @@ import java.nio.file.Path;
 public final class LocalFlink {
     private LocalFlink() {}
 
-    /** The MiniCluster settings: dashboard port (0 for any free one), slots = parallelism, temp dirs. */
+    /**
+     * The MiniCluster settings: dashboard port (0 for any free one), slots = parallelism, temp
+     * dirs.
+     */
     public static Configuration configuration(int dashboardPort, int parallelism, Path tmpDir) {
         Configuration conf = new Configuration();
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
@@ -29,9 +32,11 @@ public final class LocalFlink {
     }
 
     /** An environment whose jobs run on a new MiniCluster with the dashboard. */
-    public static StreamExecutionEnvironment environment(int dashboardPort, int parallelism, Path tmpDir) {
+    public static StreamExecutionEnvironment environment(
+            int dashboardPort, int parallelism, Path tmpDir) {
         StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(configuration(dashboardPort, parallelism, tmpDir));
+                StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(
+                        configuration(dashboardPort, parallelism, tmpDir));
         env.setParallelism(parallelism);
         return env;
     }

@@ -8,12 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Exact mixed-integer encodings of the layer types on one solver, one method each, in the style of Tjeng et al. 2019
- * ("Evaluating Robustness of Neural Networks with Mixed Integer Programming", section 4) and MIPVerify.
+ * Exact mixed-integer encodings of the layer types on one solver, one method each, in the style of
+ * Tjeng et al. 2019 ("Evaluating Robustness of Neural Networks with Mixed Integer Programming",
+ * section 4) and MIPVerify.
  *
- * <p>Every encoding takes sound bounds [l, u] of its inputs and derives its big-M constants from them
- * only: a constant big-M that is too small cuts off real points (and so can "prove" false properties);
- * bounds that are sound never do. Each new variable gets its own bounds.
+ * <p>Every encoding takes sound bounds [l, u] of its inputs and derives its big-M constants from
+ * them only: a constant big-M that is too small cuts off real points (and so can "prove" false
+ * properties); bounds that are sound never do. Each new variable gets its own bounds.
  */
 public final class Encoders {
     private final MPSolver solver;
@@ -37,8 +38,13 @@ public final class Encoders {
     public record Bounded(MPVariable variable, double lower, double upper) {}
 
     /** y = sum_i w_i x_i + c, exactly; y's bounds are the caller's (sound bounds of the sum). */
-    public Bounded affine(List<Bounded> inputs, double[] weights, double constant,
-            double lower, double upper, String name) {
+    public Bounded affine(
+            List<Bounded> inputs,
+            double[] weights,
+            double constant,
+            double lower,
+            double upper,
+            String name) {
         MPVariable y = solver.makeNumVar(lower, upper, name);
         MPConstraint c = solver.makeConstraint(constant, constant, name + "_def");
         c.setCoefficient(y, 1);
@@ -51,8 +57,8 @@ public final class Encoders {
     }
 
     /**
-     * y = max(0, x). Stable cases need no binary: u &lt;= 0 gives 0, l &gt;= 0 gives x. Otherwise one
-     * binary a: y &gt;= x, y &gt;= 0, y &lt;= u a, y &lt;= x - l (1 - a).
+     * y = max(0, x). Stable cases need no binary: u &lt;= 0 gives 0, l &gt;= 0 gives x. Otherwise
+     * one binary a: y &gt;= x, y &gt;= 0, y &lt;= u a, y &lt;= x - l (1 - a).
      */
     public Bounded relu(Bounded x, String name) {
         double l = x.lower();
@@ -83,9 +89,9 @@ public final class Encoders {
 
     /**
      * y = max_i x_i. Inputs whose upper bound is at most the largest lower bound can never be the
-     * strict maximum and are dropped (the one with that largest lower bound stays). One remaining input
-     * is the output; otherwise one binary per input, sum a_i = 1, y &gt;= x_i and
-     * y &lt;= x_i + (1 - a_i) (max_{j != i} u_j - l_i).
+     * strict maximum and are dropped (the one with that largest lower bound stays). One remaining
+     * input is the output; otherwise one binary per input, sum a_i = 1, y &gt;= x_i and y &lt;= x_i
+     * + (1 - a_i) (max_{j != i} u_j - l_i).
      */
     public Bounded max(List<Bounded> inputs, String name) {
         double largestLower = Double.NEGATIVE_INFINITY;

@@ -11,5 +11,11 @@ import org.robustflow.bounds.Verdict;
  * @param marginsSolved margins that needed a MILP (the others were proven by the bounds)
  * @param binaries binaries in the encoding (unstable ReLUs)
  */
-public record MilpResult(Verdict verdict, double[] witness, int witnessClass, int marginsSolved, int binaries, long micros,
+public record MilpResult(
+        Verdict verdict,
+        double[] witness,
+        int witnessClass,
+        int marginsSolved,
+        int binaries,
+        long micros,
         String detail) {}

@@ -6,13 +6,20 @@ import org.robustflow.model.Mlp;
 import java.io.Serializable;
 
 /**
- * Decides exactly whether some point of an eps-box changes the class, for the margins the bounds could
- * not prove. Behind an interface so the streaming job can take another implementation.
+ * Decides exactly whether some point of an eps-box changes the class, for the margins the bounds
+ * could not prove. Behind an interface so the streaming job can take another implementation.
  */
 public interface MilpVerifier extends Serializable {
     /**
-     * @param bounds sound per-neuron bounds for this (image, eps) and the margins they already prove
+     * @param bounds sound per-neuron bounds for this (image, eps) and the margins they already
+     *     prove
      * @param timeLimitMs for the whole query
      */
-    MilpResult verify(Mlp mlp, double[] x, int label, double eps, CrownPropagator.RowBounds bounds, long timeLimitMs);
+    MilpResult verify(
+            Mlp mlp,
+            double[] x,
+            int label,
+            double eps,
+            CrownPropagator.RowBounds bounds,
+            long timeLimitMs);
 }

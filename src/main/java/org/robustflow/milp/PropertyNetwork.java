@@ -12,10 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small network as a DAG of input, affine, relu and max nodes, with a linear objective to minimise;
- * the property "objective &gt; 0" holds when the minimum over the input box is positive.
+ * A small network as a DAG of input, affine, relu and max nodes, with a linear objective to
+ * minimise; the property "objective &gt; 0" holds when the minimum over the input box is positive.
  *
  * <p>Format milp-dag/1 (nodes in topological order):
+ *
  * <pre>{@code
  * {"format":"milp-dag/1",
  *  "nodes":[{"id":"x1","op":"input","lower":0,"upper":1},
@@ -27,10 +28,22 @@ import java.util.Map;
  */
 public final class PropertyNetwork {
     /** Node kinds. */
-    public enum Op { INPUT, AFFINE, RELU, MAX }
+    public enum Op {
+        INPUT,
+        AFFINE,
+        RELU,
+        MAX
+    }
 
     /** One node; unused fields are empty. */
-    public record Node(String id, Op op, double lower, double upper, Map<String, Double> terms, double constant, List<String> inputs) {}
+    public record Node(
+            String id,
+            Op op,
+            double lower,
+            double upper,
+            Map<String, Double> terms,
+            double constant,
+            List<String> inputs) {}
 
     private final List<Node> nodes;
     private final Map<String, Double> objective;
@@ -73,39 +86,64 @@ public final class PropertyNetwork {
             } catch (IllegalArgumentException e) {
                 throw new IOException("node " + id + ": op must be input, affine, relu or max");
             }
-            Node node = switch (op) {
-                case INPUT -> {
-                    double lo = number(n, "lower", id);
-                    double hi = number(n, "upper", id);
-                    if (lo > hi) {
-                        throw new IOException("node " + id + ": lower " + lo + " > upper " + hi);
-                    }
-                    yield new Node(id, op, lo, hi, Map.of(), 0, List.of());
-                }
-                case AFFINE -> new Node(id, op, 0, 0, terms(n.path("terms"), id, seen), n.path("constant").asDouble(0), List.of());
-                case RELU -> new Node(id, op, 0, 0, Map.of(), 0, List.of(reference(n.path("input").asText(""), id, seen)));
-                case MAX -> {
-                    List<String> inputs = new ArrayList<>();
-                    for (JsonNode ref : n.path("inputs")) {
-                        inputs.add(reference(ref.asText(), id, seen));
-                    }
-                    if (inputs.isEmpty()) {
-                        throw new IOException("node " + id + ": max needs inputs");
-                    }
-                    yield new Node(id, op, 0, 0, Map.of(), 0, inputs);
-                }
-            };
+            Node node =
+                    switch (op) {
+                        case INPUT -> {
+                            double lo = number(n, "lower", id);
+                            double hi = number(n, "upper", id);
+                            if (lo > hi) {
+                                throw new IOException(
+                                        "node " + id + ": lower " + lo + " > upper " + hi);
+                            }
+                            yield new Node(id, op, lo, hi, Map.of(), 0, List.of());
+                        }
+                        case AFFINE ->
+                                new Node(
+                                        id,
+                                        op,
+                                        0,
+                                        0,
+                                        terms(n.path("terms"), id, seen),
+                                        n.path("constant").asDouble(0),
+                                        List.of());
+                        case RELU ->
+                                new Node(
+                                        id,
+                                        op,
+                                        0,
+                                        0,
+                                        Map.of(),
+                                        0,
+                                        List.of(reference(n.path("input").asText(""), id, seen)));
+                        case MAX -> {
+                            List<String> inputs = new ArrayList<>();
+                            for (JsonNode ref : n.path("inputs")) {
+                                inputs.add(reference(ref.asText(), id, seen));
+                            }
+                            if (inputs.isEmpty()) {
+                                throw new IOException("node " + id + ": max needs inputs");
+                            }
+                            yield new Node(id, op, 0, 0, Map.of(), 0, inputs);
+                        }
+                    };
             nodes.add(node);
             seen.put(id, node);
         }
         JsonNode minimize = root.path("minimize");
         if (!minimize.isObject()) {
-            throw new IOException("\"minimize\" must be an object with \"terms\" (and an optional \"constant\")");
+            throw new IOException(
+                    "\"minimize\" must be an object with \"terms\" (and an optional \"constant\")");
         }
-        return new PropertyNetwork(nodes, terms(minimize.path("terms"), "minimize", seen), minimize.path("constant").asDouble(0));
+        return new PropertyNetwork(
+                nodes,
+                terms(minimize.path("terms"), "minimize", seen),
+                minimize.path("constant").asDouble(0));
     }
 
-    /** Sound interval bounds of every node, by interval arithmetic in topological order, widened outward. */
+    /**
+     * Sound interval bounds of every node, by interval arithmetic in topological order, widened
+     * outward.
+     */
     public Map<String, double[]> intervalBounds() {
         Map<String, double[]> b = new LinkedHashMap<>();
         for (Node n : nodes) {
@@ -153,18 +191,19 @@ public final class PropertyNetwork {
     public Map<String, Double> evaluate(Map<String, Double> inputs) {
         Map<String, Double> v = new LinkedHashMap<>();
         for (Node n : nodes) {
-            double value = switch (n.op()) {
-                case INPUT -> inputs.get(n.id());
-                case AFFINE -> {
-                    double s = n.constant();
-                    for (Map.Entry<String, Double> t : n.terms().entrySet()) {
-                        s += t.getValue() * v.get(t.getKey());
-                    }
-                    yield s;
-                }
-                case RELU -> Math.max(0, v.get(n.inputs().get(0)));
-                case MAX -> n.inputs().stream().mapToDouble(v::get).max().orElseThrow();
-            };
+            double value =
+                    switch (n.op()) {
+                        case INPUT -> inputs.get(n.id());
+                        case AFFINE -> {
+                            double s = n.constant();
+                            for (Map.Entry<String, Double> t : n.terms().entrySet()) {
+                                s += t.getValue() * v.get(t.getKey());
+                            }
+                            yield s;
+                        }
+                        case RELU -> Math.max(0, v.get(n.inputs().get(0)));
+                        case MAX -> n.inputs().stream().mapToDouble(v::get).max().orElseThrow();
+                    };
             v.put(n.id(), value);
         }
         return v;
@@ -179,7 +218,8 @@ public final class PropertyNetwork {
         return s;
     }
 
-    private static Map<String, Double> terms(JsonNode terms, String where, Map<String, Node> seen) throws IOException {
+    private static Map<String, Double> terms(JsonNode terms, String where, Map<String, Node> seen)
+            throws IOException {
         if (!terms.isObject() || terms.isEmpty()) {
             throw new IOException(where + ": \"terms\" must map earlier node ids to coefficients");
         }
@@ -188,14 +228,16 @@ public final class PropertyNetwork {
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isNumber()) {
-                throw new IOException(where + ": coefficient of " + e.getKey() + " is not a number");
+                throw new IOException(
+                        where + ": coefficient of " + e.getKey() + " is not a number");
             }
             out.put(reference(e.getKey(), where, seen), e.getValue().doubleValue());
         }
         return out;
     }
 
-    private static String reference(String ref, String where, Map<String, Node> seen) throws IOException {
+    private static String reference(String ref, String where, Map<String, Node> seen)
+            throws IOException {
         if (!seen.containsKey(ref)) {
             throw new IOException(where + ": '" + ref + "' is not an earlier node");
         }

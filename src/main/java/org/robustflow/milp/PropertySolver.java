@@ -9,10 +9,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Minimises a {@link PropertyNetwork}'s objective exactly with OR-Tools, and re-checks the witness. */
+/**
+ * Minimises a {@link PropertyNetwork}'s objective exactly with OR-Tools, and re-checks the witness.
+ */
 public final class PropertySolver {
-    /** The solve's outcome; {@code witness} holds every node's value recomputed in double at the inputs found. */
-    public record Result(MPSolver.ResultStatus status, double optimum, Map<String, Double> witness, double witnessObjective,
+    /**
+     * The solve's outcome; {@code witness} holds every node's value recomputed in double at the
+     * inputs found.
+     */
+    public record Result(
+            MPSolver.ResultStatus status,
+            double optimum,
+            Map<String, Double> witness,
+            double witnessObjective,
             int binaries) {
         /** The property "objective &gt; 0" holds when the proven minimum is positive. */
         public boolean holds() {
@@ -32,24 +41,28 @@ public final class PropertySolver {
             List<String> inputIds = new ArrayList<>();
             for (PropertyNetwork.Node n : network.nodes()) {
                 double[] b = bounds.get(n.id());
-                Encoders.Bounded v = switch (n.op()) {
-                    case INPUT -> {
-                        inputIds.add(n.id());
-                        yield new Encoders.Bounded(solver.makeNumVar(b[0], b[1], n.id()), b[0], b[1]);
-                    }
-                    case AFFINE -> {
-                        List<Encoders.Bounded> ins = new ArrayList<>();
-                        double[] w = new double[n.terms().size()];
-                        int k = 0;
-                        for (Map.Entry<String, Double> t : n.terms().entrySet()) {
-                            ins.add(vars.get(t.getKey()));
-                            w[k++] = t.getValue();
-                        }
-                        yield encoders.affine(ins, w, n.constant(), b[0], b[1], n.id());
-                    }
-                    case RELU -> encoders.relu(vars.get(n.inputs().get(0)), n.id());
-                    case MAX -> encoders.max(n.inputs().stream().map(vars::get).toList(), n.id());
-                };
+                Encoders.Bounded v =
+                        switch (n.op()) {
+                            case INPUT -> {
+                                inputIds.add(n.id());
+                                yield new Encoders.Bounded(
+                                        solver.makeNumVar(b[0], b[1], n.id()), b[0], b[1]);
+                            }
+                            case AFFINE -> {
+                                List<Encoders.Bounded> ins = new ArrayList<>();
+                                double[] w = new double[n.terms().size()];
+                                int k = 0;
+                                for (Map.Entry<String, Double> t : n.terms().entrySet()) {
+                                    ins.add(vars.get(t.getKey()));
+                                    w[k++] = t.getValue();
+                                }
+                                yield encoders.affine(ins, w, n.constant(), b[0], b[1], n.id());
+                            }
+                            case RELU -> encoders.relu(vars.get(n.inputs().get(0)), n.id());
+                            case MAX ->
+                                    encoders.max(
+                                            n.inputs().stream().map(vars::get).toList(), n.id());
+                        };
                 vars.put(n.id(), v);
             }
             MPObjective objective = solver.objective();
@@ -60,17 +73,21 @@ public final class PropertySolver {
             objective.setMinimization();
             int binaries = encoders.binaries();
             MPSolver.ResultStatus status = solver.solve();
-            if (status != MPSolver.ResultStatus.OPTIMAL && status != MPSolver.ResultStatus.FEASIBLE) {
+            if (status != MPSolver.ResultStatus.OPTIMAL
+                    && status != MPSolver.ResultStatus.FEASIBLE) {
                 return new Result(status, Double.NaN, Map.of(), Double.NaN, binaries);
             }
             Map<String, Double> inputs = new LinkedHashMap<>();
             for (String id : inputIds) {
                 double[] b = bounds.get(id);
                 // Solvers return values a tolerance outside their bounds: clamp before re-checking.
-                inputs.put(id, Math.min(b[1], Math.max(b[0], vars.get(id).variable().solutionValue())));
+                inputs.put(
+                        id,
+                        Math.min(b[1], Math.max(b[0], vars.get(id).variable().solutionValue())));
             }
             Map<String, Double> values = network.evaluate(inputs);
-            return new Result(status, objective.value(), values, network.objectiveAt(values), binaries);
+            return new Result(
+                    status, objective.value(), values, network.objectiveAt(values), binaries);
         } finally {
             solver.delete();
         }

@@ -20,32 +20,41 @@ import java.util.List;
  * The robustness query as a MILP on OR-Tools (SCIP by default), one model per query.
  *
  * <p>Two formulations, per margin j != y that the bounds leave unproven:
+ *
  * <ul>
- *   <li>{@link Formulation#FEASIBILITY} (default): is there a point with logit_y - logit_j &lt;= tol? No
- *       objective. Infeasible proves the margin; a feasible point is a candidate counterexample.
- *   <li>{@link Formulation#MINIMIZE}: minimise logit_y - logit_j; a proven lower bound &gt; 0 proves the
- *       margin, a point with a negative value is a candidate.
+ *   <li>{@link Formulation#FEASIBILITY} (default): is there a point with logit_y - logit_j &lt;=
+ *       tol? No objective. Infeasible proves the margin; a feasible point is a candidate
+ *       counterexample.
+ *   <li>{@link Formulation#MINIMIZE}: minimise logit_y - logit_j; a proven lower bound &gt; 0
+ *       proves the margin, a point with a negative value is a candidate.
  * </ul>
- * <p><b>Tolerances.</b> SCIP accepts constraint violations up to its feasibility tolerance (1e-6), so
- * "infeasible" could miss points that only barely exist. The margin constraint is therefore loosened to
- * &lt;= +{@link #MARGIN_SLACK}: every real point with margin &lt;= 0 satisfies it with room to spare, and
- * infeasibility is a proof. The price is candidates near a tie, which is why every candidate is re-run
- * through the network in double: only a point inside the box (1e-8) that the network really misclassifies
- * makes FALSIFIED. A candidate that fails the re-check (the first feasible point often sits on the slack
- * boundary, a tie) is followed by one more solve asking for margin &lt;= -{@link #COUNTEREXAMPLE_MARGIN};
- * if that finds nothing the pair stays UNKNOWN. A candidate the solver claimed
- * with a clearly negative margin is logged as an error, since it means the encoding or the solver is wrong.
+ *
+ * <p><b>Tolerances.</b> SCIP accepts constraint violations up to its feasibility tolerance (1e-6),
+ * so "infeasible" could miss points that only barely exist. The margin constraint is therefore
+ * loosened to &lt;= +{@link #MARGIN_SLACK}: every real point with margin &lt;= 0 satisfies it with
+ * room to spare, and infeasibility is a proof. The price is candidates near a tie, which is why
+ * every candidate is re-run through the network in double: only a point inside the box (1e-8) that
+ * the network really misclassifies makes FALSIFIED. A candidate that fails the re-check (the first
+ * feasible point often sits on the slack boundary, a tie) is followed by one more solve asking for
+ * margin &lt;= -{@link #COUNTEREXAMPLE_MARGIN}; if that finds nothing the pair stays UNKNOWN. A
+ * candidate the solver claimed with a clearly negative margin is logged as an error, since it means
+ * the encoding or the solver is wrong.
  */
 public final class ScipMilpVerifier implements MilpVerifier {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ScipMilpVerifier.class);
     static final double MARGIN_SLACK = 1e-6;
+
     /** Margin asked for when the first candidate was a tie. */
     static final double COUNTEREXAMPLE_MARGIN = 1e-4;
+
     private static final double WITNESS_TOLERANCE = 1e-8;
 
     /** How each margin is asked. */
-    public enum Formulation { FEASIBILITY, MINIMIZE }
+    public enum Formulation {
+        FEASIBILITY,
+        MINIMIZE
+    }
 
     private final Formulation formulation;
     private final String backend;
@@ -60,17 +69,28 @@ public final class ScipMilpVerifier implements MilpVerifier {
     }
 
     @Override
-    public MilpResult verify(Mlp mlp, double[] x, int label, double eps, CrownPropagator.RowBounds bounds, long timeLimitMs) {
+    public MilpResult verify(
+            Mlp mlp,
+            double[] x,
+            int label,
+            double eps,
+            CrownPropagator.RowBounds bounds,
+            long timeLimitMs) {
         long start = System.nanoTime();
         long deadline = start / 1_000_000 + timeLimitMs;
         double[][] box = InputBox.of(x, eps);
-        Interval logitBounds = new BoundPropagator(mlp).logits(new Interval(box[0], box[1], 1, x.length));
+        Interval logitBounds =
+                new BoundPropagator(mlp).logits(new Interval(box[0], box[1], 1, x.length));
         MPSolver solver = Solvers.create(backend);
         try {
             Encoders encoders = new Encoders(solver);
             List<Encoders.Bounded> h = new ArrayList<>();
             for (int k = 0; k < x.length; k++) {
-                h.add(new Encoders.Bounded(solver.makeNumVar(box[0][k], box[1][k], "x" + k), box[0][k], box[1][k]));
+                h.add(
+                        new Encoders.Bounded(
+                                solver.makeNumVar(box[0][k], box[1][k], "x" + k),
+                                box[0][k],
+                                box[1][k]));
             }
             List<Encoders.Bounded> inputs = h;
             List<DenseLayer> layers = mlp.denseLayers();
@@ -85,7 +105,9 @@ public final class ScipMilpVerifier implements MilpVerifier {
                     for (int i = 0; i < w.length; i++) {
                         w[i] = layer.weight(o, i);
                     }
-                    Encoders.Bounded z = encoders.affine(h, w, layer.bias(o), pre[0][o], pre[1][o], "z" + l + "_" + o);
+                    Encoders.Bounded z =
+                            encoders.affine(
+                                    h, w, layer.bias(o), pre[0][o], pre[1][o], "z" + l + "_" + o);
                     out.add(last ? z : encoders.relu(z, "h" + l + "_" + o));
                 }
                 if (last) {
@@ -113,7 +135,9 @@ public final class ScipMilpVerifier implements MilpVerifier {
                 objective.clear();
                 if (formulation == Formulation.FEASIBILITY) {
                     // logit_y - logit_j <= slack
-                    margin = solver.makeConstraint(-MPSolver.infinity(), MARGIN_SLACK, "margin_" + j);
+                    margin =
+                            solver.makeConstraint(
+                                    -MPSolver.infinity(), MARGIN_SLACK, "margin_" + j);
                     margin.setCoefficient(logits.get(label).variable(), 1);
                     margin.setCoefficient(logits.get(j).variable(), -1);
                 } else {
@@ -122,7 +146,9 @@ public final class ScipMilpVerifier implements MilpVerifier {
                     objective.setMinimization();
                 }
                 MPSolver.ResultStatus status = solver.solve();
-                boolean hasPoint = status == MPSolver.ResultStatus.OPTIMAL || status == MPSolver.ResultStatus.FEASIBLE;
+                boolean hasPoint =
+                        status == MPSolver.ResultStatus.OPTIMAL
+                                || status == MPSolver.ResultStatus.FEASIBLE;
                 boolean proven;
                 if (formulation == Formulation.FEASIBILITY) {
                     proven = status == MPSolver.ResultStatus.INFEASIBLE;
@@ -130,24 +156,49 @@ public final class ScipMilpVerifier implements MilpVerifier {
                     proven = hasPoint && objective.bestBound() > MARGIN_SLACK;
                     hasPoint = hasPoint && objective.value() <= MARGIN_SLACK;
                 }
-                // Read the point before touching the model: OR-Tools drops the solution on any change.
+                // Read the point before touching the model: OR-Tools drops the solution on any
+                // change.
                 double[] point = hasPoint ? candidate(inputs, box) : null;
                 if (proven) {
                     if (margin != null) {
-                        margin.setBounds(-MPSolver.infinity(), MPSolver.infinity()); // off for the next margin
+                        margin.setBounds(
+                                -MPSolver.infinity(),
+                                MPSolver.infinity()); // off for the next margin
                     }
                     continue;
                 }
                 if (hasPoint) {
-                    MilpResult hit = recheck(mlp, x, label, eps, point, j, solved, encoders.binaries(), start);
+                    MilpResult hit =
+                            recheck(
+                                    mlp,
+                                    x,
+                                    label,
+                                    eps,
+                                    point,
+                                    j,
+                                    solved,
+                                    encoders.binaries(),
+                                    start);
                     if (hit == null && margin != null) {
-                        // A feasibility solve stops at the first point, often on the slack boundary itself (a
+                        // A feasibility solve stops at the first point, often on the slack boundary
+                        // itself (a
                         // tie, not a counterexample): ask once more for a clearly negative margin.
                         margin.setBounds(-MPSolver.infinity(), -COUNTEREXAMPLE_MARGIN);
                         solver.setTimeLimit(Math.max(1, deadline - System.nanoTime() / 1_000_000));
                         MPSolver.ResultStatus again = solver.solve();
-                        if (again == MPSolver.ResultStatus.OPTIMAL || again == MPSolver.ResultStatus.FEASIBLE) {
-                            hit = recheck(mlp, x, label, eps, candidate(inputs, box), j, solved, encoders.binaries(), start);
+                        if (again == MPSolver.ResultStatus.OPTIMAL
+                                || again == MPSolver.ResultStatus.FEASIBLE) {
+                            hit =
+                                    recheck(
+                                            mlp,
+                                            x,
+                                            label,
+                                            eps,
+                                            candidate(inputs, box),
+                                            j,
+                                            solved,
+                                            encoders.binaries(),
+                                            start);
                         }
                     }
                     if (margin != null) {
@@ -163,7 +214,8 @@ public final class ScipMilpVerifier implements MilpVerifier {
                 if (hasPoint) {
                     continue;
                 }
-                if (status == MPSolver.ResultStatus.NOT_SOLVED || status == MPSolver.ResultStatus.FEASIBLE
+                if (status == MPSolver.ResultStatus.NOT_SOLVED
+                        || status == MPSolver.ResultStatus.FEASIBLE
                         || status == MPSolver.ResultStatus.OPTIMAL) {
                     timedOut = true;
                 } else {
@@ -171,8 +223,16 @@ public final class ScipMilpVerifier implements MilpVerifier {
                 }
             }
             long micros = (System.nanoTime() - start) / 1000;
-            Verdict verdict = timedOut ? Verdict.TIMEOUT : undecided ? Verdict.UNKNOWN : Verdict.CERTIFIED;
-            return new MilpResult(verdict, null, -1, solved, encoders.binaries(), micros, formulation.name().toLowerCase());
+            Verdict verdict =
+                    timedOut ? Verdict.TIMEOUT : undecided ? Verdict.UNKNOWN : Verdict.CERTIFIED;
+            return new MilpResult(
+                    verdict,
+                    null,
+                    -1,
+                    solved,
+                    encoders.binaries(),
+                    micros,
+                    formulation.name().toLowerCase());
         } finally {
             solver.delete();
         }
@@ -182,25 +242,46 @@ public final class ScipMilpVerifier implements MilpVerifier {
         double[] c = new double[inputs.size()];
         for (int k = 0; k < c.length; k++) {
             // Solvers return values a tolerance outside the bounds: clamp into the box and [0,1].
-            c[k] = Math.min(box[1][k], Math.max(box[0][k], inputs.get(k).variable().solutionValue()));
+            c[k] =
+                    Math.min(
+                            box[1][k],
+                            Math.max(box[0][k], inputs.get(k).variable().solutionValue()));
             c[k] = Math.min(1.0, Math.max(0.0, c[k]));
         }
         return c;
     }
 
-    private MilpResult recheck(Mlp mlp, double[] x, int label, double eps, double[] candidate, int target, int solved,
-            int binaries, long start) {
+    private MilpResult recheck(
+            Mlp mlp,
+            double[] x,
+            int label,
+            double eps,
+            double[] candidate,
+            int target,
+            int solved,
+            int binaries,
+            long start) {
         double[] logits = mlp.logits(candidate);
         boolean inside = InputBox.contains(x, eps, candidate, WITNESS_TOLERANCE);
         int predicted = Mlp.argMax(logits);
         if (inside && predicted != label) {
-            return new MilpResult(Verdict.FALSIFIED, candidate, predicted, solved, binaries, (System.nanoTime() - start) / 1000,
+            return new MilpResult(
+                    Verdict.FALSIFIED,
+                    candidate,
+                    predicted,
+                    solved,
+                    binaries,
+                    (System.nanoTime() - start) / 1000,
                     formulation.name().toLowerCase());
         }
         double margin = logits[label] - logits[target];
         if (!inside || margin > 1e-3) {
-            LOG.error("MILP candidate does not re-check (inside box: {}, margin logit_{} - logit_{} = {}): encoding or solver error",
-                    inside, label, target, margin);
+            LOG.error(
+                    "MILP candidate does not re-check (inside box: {}, margin logit_{} - logit_{} = {}): encoding or solver error",
+                    inside,
+                    label,
+                    target,
+                    margin);
         }
         return null;
     }

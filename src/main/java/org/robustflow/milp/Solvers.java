@@ -4,9 +4,9 @@ import com.google.ortools.Loader;
 import com.google.ortools.linearsolver.MPSolver;
 
 /**
- * Creates OR-Tools solvers. SCIP is the default backend: measured on this project's machine, CBC is much
- * weaker on these models, CP-SAT rejects continuous narrow boxes (MODEL_INVALID) and HiGHS through
- * MPSolver throws on a time-limit status, so no partial answer can be read.
+ * Creates OR-Tools solvers. SCIP is the default backend: measured on this project's machine, CBC is
+ * much weaker on these models, CP-SAT rejects continuous narrow boxes (MODEL_INVALID) and HiGHS
+ * through MPSolver throws on a time-limit status, so no partial answer can be read.
  */
 public final class Solvers {
     public static final String DEFAULT_BACKEND = "SCIP";

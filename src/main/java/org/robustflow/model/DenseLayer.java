@@ -7,14 +7,17 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Affine layer y = W x + b.
  *
- * <p>{@code weight} is row-major [out][in] (PyTorch's {@code nn.Linear} layout). The ND4J path works on
- * row batches, so it multiplies by the transpose, [in, out], cached in double on first use.
+ * <p>{@code weight} is row-major [out][in] (PyTorch's {@code nn.Linear} layout). The ND4J path
+ * works on row batches, so it multiplies by the transpose, [in, out], cached in double on first
+ * use.
  */
 public final class DenseLayer implements Layer {
     private final double[][] weight;
     private final double[] bias;
+
     /** W transposed, [in][out]. */
     private final double[][] columns;
+
     private volatile INDArray weightT;
     private volatile INDArray biasRow;
     private volatile INDArray weightMatrix;
@@ -22,12 +25,17 @@ public final class DenseLayer implements Layer {
     public DenseLayer(double[][] weight, double[] bias) {
         if (weight.length == 0 || weight.length != bias.length) {
             throw new IllegalArgumentException(
-                    "weight has " + weight.length + " rows but bias has " + bias.length + " entries");
+                    "weight has "
+                            + weight.length
+                            + " rows but bias has "
+                            + bias.length
+                            + " entries");
         }
         int in = weight[0].length;
         for (double[] row : weight) {
             if (row.length != in) {
-                throw new IllegalArgumentException("weight rows differ in length: " + in + " and " + row.length);
+                throw new IllegalArgumentException(
+                        "weight rows differ in length: " + in + " and " + row.length);
             }
         }
         this.weight = deepCopy(weight);
@@ -65,9 +73,11 @@ public final class DenseLayer implements Layer {
     @Override
     public double[] forward(double[] x) {
         if (x.length != inputSize()) {
-            throw new IllegalArgumentException("input has " + x.length + " values, layer expects " + inputSize());
+            throw new IllegalArgumentException(
+                    "input has " + x.length + " values, layer expects " + inputSize());
         }
-        // Column by column (axpy order) so the JIT vectorises the inner loop; zero inputs (most MNIST
+        // Column by column (axpy order) so the JIT vectorises the inner loop; zero inputs (most
+        // MNIST
         // pixels, inactive ReLUs) are skipped.
         double[] y = bias.clone();
         for (int i = 0; i < x.length; i++) {

@@ -5,9 +5,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * One layer of a feed-forward network.
  *
- * <p>Two forward paths: a plain double loop for single points (the reference every counterexample is
- * re-checked with) and a batched ND4J path ({@code [batch, in] -> [batch, out]}). Bound methods live in
- * {@code bounds/}, one implementation per layer type.
+ * <p>Two forward paths: a plain double loop for single points (the reference every counterexample
+ * is re-checked with) and a batched ND4J path ({@code [batch, in] -> [batch, out]}). Bound methods
+ * live in {@code bounds/}, one implementation per layer type.
  */
 public sealed interface Layer permits DenseLayer, ReluLayer {
     int inputSize();

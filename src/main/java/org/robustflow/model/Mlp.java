@@ -14,9 +14,9 @@ import java.util.List;
 /**
  * A fully connected ReLU classifier: dense layers with ReLU between them and none after the last.
  *
- * <p>Inputs are pixels in [0,1] (value/255), outputs are logits. Immutable and safe to share between
- * threads. The version is a hash of architecture and weights, so two equal networks have equal versions
- * wherever they were trained or imported.
+ * <p>Inputs are pixels in [0,1] (value/255), outputs are logits. Immutable and safe to share
+ * between threads. The version is a hash of architecture and weights, so two equal networks have
+ * equal versions wherever they were trained or imported.
  */
 public final class Mlp {
     private final List<Layer> layers;
@@ -33,7 +33,13 @@ public final class Mlp {
             DenseLayer layer = denseLayers.get(i);
             if (i > 0 && layer.inputSize() != denseLayers.get(i - 1).outputSize()) {
                 throw new IllegalArgumentException(
-                        "layer " + i + " takes " + layer.inputSize() + " inputs but layer " + (i - 1) + " gives "
+                        "layer "
+                                + i
+                                + " takes "
+                                + layer.inputSize()
+                                + " inputs but layer "
+                                + (i - 1)
+                                + " gives "
                                 + denseLayers.get(i - 1).outputSize());
             }
             all.add(layer);
@@ -85,7 +91,9 @@ public final class Mlp {
         return version;
     }
 
-    /** Logits of one input, in double with plain loops: the reference used to re-check witnesses. */
+    /**
+     * Logits of one input, in double with plain loops: the reference used to re-check witnesses.
+     */
     public double[] logits(double[] x) {
         double[] h = x;
         for (Layer layer : layers) {

@@ -24,13 +24,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads and writes models: the Avro model file ({@link ModelSnapshot}, also the models topic record)
- * and the interchange format mlp-json/1.
+ * Reads and writes models: the Avro model file ({@link ModelSnapshot}, also the models topic
+ * record) and the interchange format mlp-json/1.
  *
  * <p>mlp-json/1: {@code {"format":"mlp-json/1","inputSize":784,"layers":[{"in":784,"out":50,
- * "weight":[[...]],"bias":[...],"activation":"relu"}, ...]}} with {@code weight} row-major [out][in];
- * each layer computes W x + b, then its activation ("relu" on every layer but the last, "none" there).
- * Doubles are written in their shortest round-tripping form, so export then import is exact.
+ * "weight":[[...]],"bias":[...],"activation":"relu"}, ...]}} with {@code weight} row-major
+ * [out][in]; each layer computes W x + b, then its activation ("relu" on every layer but the last,
+ * "none" there). Doubles are written in their shortest round-tripping form, so export then import
+ * is exact.
  */
 public final class ModelIo {
     public static final String JSON_FORMAT = "mlp-json/1";
@@ -38,8 +39,12 @@ public final class ModelIo {
 
     private ModelIo() {}
 
-    /** A snapshot of {@code mlp} with its provenance; {@code training} and {@code testAccuracy} may be null. */
-    public static ModelSnapshot toSnapshot(Mlp mlp, TrainingSettings training, Double testAccuracy, String source) {
+    /**
+     * A snapshot of {@code mlp} with its provenance; {@code training} and {@code testAccuracy} may
+     * be null.
+     */
+    public static ModelSnapshot toSnapshot(
+            Mlp mlp, TrainingSettings training, Double testAccuracy, String source) {
         List<DenseLayerRecord> layers = new ArrayList<>();
         List<DenseLayer> dense = mlp.denseLayers();
         for (int l = 0; l < dense.size(); l++) {
@@ -52,13 +57,14 @@ public final class ModelIo {
                 }
                 bias.add(layer.bias(o));
             }
-            layers.add(DenseLayerRecord.newBuilder()
-                    .setIn(layer.inputSize())
-                    .setOut(layer.outputSize())
-                    .setWeight(weight)
-                    .setBias(bias)
-                    .setActivation(l < dense.size() - 1 ? Activation.RELU : Activation.NONE)
-                    .build());
+            layers.add(
+                    DenseLayerRecord.newBuilder()
+                            .setIn(layer.inputSize())
+                            .setOut(layer.outputSize())
+                            .setWeight(weight)
+                            .setBias(bias)
+                            .setActivation(l < dense.size() - 1 ? Activation.RELU : Activation.NONE)
+                            .build());
         }
         return ModelSnapshot.newBuilder()
                 .setVersion(mlp.version())
@@ -74,8 +80,8 @@ public final class ModelIo {
     /**
      * The network a snapshot describes.
      *
-     * @throws IllegalArgumentException naming the problem if shapes, activations or values are invalid,
-     *     or the stored version does not match the weights
+     * @throws IllegalArgumentException naming the problem if shapes, activations or values are
+     *     invalid, or the stored version does not match the weights
      */
     public static Mlp toMlp(ModelSnapshot snapshot) {
         List<DenseLayerRecord> records = snapshot.getLayers();
@@ -84,11 +90,23 @@ public final class ModelIo {
         for (int l = 0; l < records.size(); l++) {
             DenseLayerRecord r = records.get(l);
             if (r.getIn() != expectedIn) {
-                throw new IllegalArgumentException("layer " + l + " has in=" + r.getIn() + ", expected " + expectedIn);
+                throw new IllegalArgumentException(
+                        "layer " + l + " has in=" + r.getIn() + ", expected " + expectedIn);
             }
-            if ((long) r.getIn() * r.getOut() != r.getWeight().size() || r.getOut() != r.getBias().size()) {
-                throw new IllegalArgumentException("layer " + l + " declares " + r.getOut() + "x" + r.getIn() + " but holds "
-                        + r.getWeight().size() + " weights and " + r.getBias().size() + " biases");
+            if ((long) r.getIn() * r.getOut() != r.getWeight().size()
+                    || r.getOut() != r.getBias().size()) {
+                throw new IllegalArgumentException(
+                        "layer "
+                                + l
+                                + " declares "
+                                + r.getOut()
+                                + "x"
+                                + r.getIn()
+                                + " but holds "
+                                + r.getWeight().size()
+                                + " weights and "
+                                + r.getBias().size()
+                                + " biases");
             }
             checkActivation(l, records.size(), r.getActivation() == Activation.RELU);
             double[][] weight = new double[r.getOut()][r.getIn()];
@@ -105,7 +123,10 @@ public final class ModelIo {
         Mlp mlp = new Mlp(layers);
         if (!snapshot.getVersion().isEmpty() && !snapshot.getVersion().equals(mlp.version())) {
             throw new IllegalArgumentException(
-                    "model says version " + snapshot.getVersion() + " but its weights hash to " + mlp.version());
+                    "model says version "
+                            + snapshot.getVersion()
+                            + " but its weights hash to "
+                            + mlp.version());
         }
         return mlp;
     }
@@ -114,12 +135,17 @@ public final class ModelIo {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-        try (DataFileWriter<ModelSnapshot> writer = new DataFileWriter<>(new SpecificDatumWriter<>(ModelSnapshot.class))) {
+        try (DataFileWriter<ModelSnapshot> writer =
+                new DataFileWriter<>(new SpecificDatumWriter<>(ModelSnapshot.class))) {
             writer.create(ModelSnapshot.getClassSchema(), tmp.toFile());
             writer.append(snapshot);
         }
         // Atomic so a crash never leaves a half-written default model behind.
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     public static ModelSnapshot read(Path file) throws IOException {
@@ -127,13 +153,15 @@ public final class ModelIo {
             throw new IOException(file + ": no such model file");
         }
         try (DataFileReader<ModelSnapshot> reader =
-                new DataFileReader<>(file.toFile(), new SpecificDatumReader<>(ModelSnapshot.class))) {
+                new DataFileReader<>(
+                        file.toFile(), new SpecificDatumReader<>(ModelSnapshot.class))) {
             if (!reader.hasNext()) {
                 throw new IOException(file + ": model file holds no model");
             }
             return reader.next();
         } catch (IOException | org.apache.avro.AvroRuntimeException e) {
-            throw new IOException(file + ": not a robustflow model file (" + e.getMessage() + ")", e);
+            throw new IOException(
+                    file + ": not a robustflow model file (" + e.getMessage() + ")", e);
         }
     }
 
@@ -180,7 +208,8 @@ public final class ModelIo {
             throw new IOException("not a JSON object");
         }
         if (!JSON_FORMAT.equals(root.path("format").asText())) {
-            throw new IOException("\"format\" must be \"" + JSON_FORMAT + "\", found " + root.path("format"));
+            throw new IOException(
+                    "\"format\" must be \"" + JSON_FORMAT + "\", found " + root.path("format"));
         }
         JsonNode layersNode = root.path("layers");
         if (!layersNode.isArray() || layersNode.isEmpty()) {
@@ -209,18 +238,24 @@ public final class ModelIo {
             for (int o = 0; o < out; o++) {
                 JsonNode row = w.get(o);
                 if (!row.isArray() || row.size() != in) {
-                    throw new IOException(where + ".weight[" + o + "] must be an array of " + in + " numbers");
+                    throw new IOException(
+                            where + ".weight[" + o + "] must be an array of " + in + " numbers");
                 }
                 for (int i = 0; i < in; i++) {
-                    weight[o][i] = requireNumber(row.get(i), where + ".weight[" + o + "][" + i + "]");
+                    weight[o][i] =
+                            requireNumber(row.get(i), where + ".weight[" + o + "][" + i + "]");
                 }
                 bias[o] = requireNumber(b.get(o), where + ".bias[" + o + "]");
             }
             String activation = node.path("activation").asText("");
             boolean last = l == layersNode.size() - 1;
             if (!activation.equals(last ? "none" : "relu")) {
-                throw new IOException(where + ".activation is \"" + activation + "\": this format takes \"relu\" on hidden"
-                        + " layers and \"none\" on the last");
+                throw new IOException(
+                        where
+                                + ".activation is \""
+                                + activation
+                                + "\": this format takes \"relu\" on hidden"
+                                + " layers and \"none\" on the last");
             }
             layers.add(new DenseLayer(weight, bias));
             expectedIn = out;
@@ -232,7 +267,11 @@ public final class ModelIo {
         boolean last = layer == count - 1;
         if (relu == last) {
             throw new IllegalArgumentException(
-                    "layer " + layer + " has activation " + (relu ? "RELU" : "NONE") + ": only hidden layers take RELU");
+                    "layer "
+                            + layer
+                            + " has activation "
+                            + (relu ? "RELU" : "NONE")
+                            + ": only hidden layers take RELU");
         }
     }
 

@@ -18,23 +18,28 @@ import java.util.Random;
 /**
  * Trains an {@link Mlp} with softmax cross-entropy and Adam, by hand-written backprop on ND4J ops.
  *
- * <p>Float32, all parameters in one flat vector with per-layer views so a single Adam updater serves
- * them all. Repeatable for a seed: the initial weights and the batch order come from {@link
+ * <p>Float32, all parameters in one flat vector with per-layer views so a single Adam updater
+ * serves them all. Repeatable for a seed: the initial weights and the batch order come from {@link
  * java.util.Random}, not from ND4J's generator, and BLAS runs single-threaded (OMP_NUM_THREADS=1).
  */
 public final class Trainer {
     private static final double LR_DECAY_PER_EPOCH = 0.8;
 
-    /** Hyper-parameters. {@link #defaults()} gives the 784-50-50-50-10 model the product ships with. */
-    public record Settings(List<Integer> hidden, int epochs, int batchSize, double learningRate, long seed) {
+    /**
+     * Hyper-parameters. {@link #defaults()} gives the 784-50-50-50-10 model the product ships with.
+     */
+    public record Settings(
+            List<Integer> hidden, int epochs, int batchSize, double learningRate, long seed) {
         public Settings {
             hidden = List.copyOf(hidden);
             if (epochs < 1 || batchSize < 1 || !(learningRate > 0)) {
-                throw new IllegalArgumentException("epochs, batch size and learning rate must be positive");
+                throw new IllegalArgumentException(
+                        "epochs, batch size and learning rate must be positive");
             }
             for (int h : hidden) {
                 if (h < 1) {
-                    throw new IllegalArgumentException("hidden layer sizes must be positive: " + hidden);
+                    throw new IllegalArgumentException(
+                            "hidden layer sizes must be positive: " + hidden);
                 }
             }
         }
@@ -45,7 +50,12 @@ public final class Trainer {
     }
 
     /** What one epoch achieved. */
-    public record EpochStats(int epoch, double meanLoss, double trainAccuracy, double testAccuracy, double seconds) {}
+    public record EpochStats(
+            int epoch,
+            double meanLoss,
+            double trainAccuracy,
+            double testAccuracy,
+            double seconds) {}
 
     /** Called as training goes on; both methods run on the training thread. */
     public interface Listener {
@@ -85,9 +95,14 @@ public final class Trainer {
         }
         initialise(w, sizes, new Random(settings.seed()));
 
-        // Decaying the step size by 0.8 per epoch settles the last epochs (accuracy no longer wobbles by ~0.3%).
-        Adam adam = new Adam(new ExponentialSchedule(ScheduleType.EPOCH, settings.learningRate(), LR_DECAY_PER_EPOCH));
-        GradientUpdater<?> updater = adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(numParams)), true);
+        // Decaying the step size by 0.8 per epoch settles the last epochs (accuracy no longer
+        // wobbles by ~0.3%).
+        Adam adam =
+                new Adam(
+                        new ExponentialSchedule(
+                                ScheduleType.EPOCH, settings.learningRate(), LR_DECAY_PER_EPOCH));
+        GradientUpdater<?> updater =
+                adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(numParams)), true);
 
         int n = train.size();
         int batch = settings.batchSize();
@@ -127,7 +142,9 @@ public final class Trainer {
                 INDArray onehot = Nd4j.create(yBuf, new long[] {size, classes}, 'c');
                 // loss = mean(log sum exp(shifted) - shifted[label])
                 INDArray logSumExp = Transforms.log(sumExp, true);
-                lossSum += logSumExp.sumNumber().doubleValue() - shifted.mul(onehot).sumNumber().doubleValue();
+                lossSum +=
+                        logSumExp.sumNumber().doubleValue()
+                                - shifted.mul(onehot).sumNumber().doubleValue();
                 INDArray predicted = logits.argMax(1);
                 for (int r = 0; r < size; r++) {
                     if (predicted.getInt(r) == labels[r]) {
@@ -150,8 +167,13 @@ public final class Trainer {
             }
             Mlp model = toMlp(w, b);
             double testAccuracy = test == null ? Double.NaN : accuracy(model, test);
-            listener.onEpoch(new EpochStats(
-                    epoch, lossSum / n, (double) correct / n, testAccuracy, (System.nanoTime() - start) / 1e9));
+            listener.onEpoch(
+                    new EpochStats(
+                            epoch,
+                            lossSum / n,
+                            (double) correct / n,
+                            testAccuracy,
+                            (System.nanoTime() - start) / 1e9));
         }
         return toMlp(w, b);
     }
@@ -167,7 +189,9 @@ public final class Trainer {
             for (int r = 0; r < size; r++) {
                 data.writePixels(from + r, x, r * pixels);
             }
-            INDArray predicted = model.logits(Nd4j.create(x, new long[] {size, pixels}, DataType.DOUBLE)).argMax(1);
+            INDArray predicted =
+                    model.logits(Nd4j.create(x, new long[] {size, pixels}, DataType.DOUBLE))
+                            .argMax(1);
             for (int r = 0; r < size; r++) {
                 if (predicted.getInt(r) == data.label(from + r)) {
                     correct++;
@@ -188,10 +212,14 @@ public final class Trainer {
     }
 
     private static INDArray view(INDArray flat, long offset, int rows, int cols) {
-        INDArray v = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(offset, offset + (long) rows * cols))
-                .reshape('c', rows, cols);
+        INDArray v =
+                flat.get(
+                                NDArrayIndex.point(0),
+                                NDArrayIndex.interval(offset, offset + (long) rows * cols))
+                        .reshape('c', rows, cols);
         if (!v.isView()) {
-            throw new IllegalStateException("ND4J returned a copy where a parameter view was needed");
+            throw new IllegalStateException(
+                    "ND4J returned a copy where a parameter view was needed");
         }
         return v;
     }

@@ -2,14 +2,15 @@ package org.robustflow.pipeline;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+
 import org.robustflow.bounds.EpsilonGrid;
 
 import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * The verification job's settings, immutable. Tuning knobs are declared as {@link ConfigOption}s with
- * defaults and descriptions; {@link #builder()} sets them in code.
+ * The verification job's settings, immutable. Tuning knobs are declared as {@link ConfigOption}s
+ * with defaults and descriptions; {@link #builder()} sets them in code.
  *
  * <pre>{@code
  * JobConfig cfg = JobConfig.builder().eps(EpsilonGrid.parse("0.01:0.1:10")).boundParallelism(2).build();
@@ -18,24 +19,53 @@ import java.util.Arrays;
 public final class JobConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public static final ConfigOption<String> EPS = ConfigOptions.key("robustflow.eps").stringType()
-            .defaultValue(EpsilonGrid.DEFAULT).withDescription("Epsilons: start:end:count or a comma list.");
-    public static final ConfigOption<String> METHOD = ConfigOptions.key("robustflow.bound.method").stringType()
-            .defaultValue("crown").withDescription("Bound method: box (interval) or crown (linear relaxation).");
-    public static final ConfigOption<Boolean> ATTACK = ConfigOptions.key("robustflow.attack.enabled").booleanType()
-            .defaultValue(true).withDescription("Run PGD on pairs the bounds leave undecided.");
-    public static final ConfigOption<Integer> MILP_MAX_UNSTABLE = ConfigOptions.key("robustflow.milp.max-unstable").intType()
-            .defaultValue(40).withDescription("Pairs left UNKNOWN with at most this many unstable ReLUs go to MILP; -1 turns MILP off.");
-    public static final ConfigOption<Long> MILP_TIME_LIMIT_MS = ConfigOptions.key("robustflow.milp.time-limit-ms").longType()
-            .defaultValue(10_000L).withDescription("Time limit of one MILP query.");
-    public static final ConfigOption<Integer> MILP_PARALLELISM = ConfigOptions.key("robustflow.milp.parallelism").intType()
-            .defaultValue(1).withDescription("Parallel instances of the MILP operator.");
-    public static final ConfigOption<Integer> BOUND_PARALLELISM = ConfigOptions.key("robustflow.bound.parallelism")
-            .intType().defaultValue(2).withDescription("Parallel instances of the bound operator.");
-    public static final ConfigOption<Long> RESULT_INTERVAL_MS = ConfigOptions.key("robustflow.results.interval-ms")
-            .longType().defaultValue(500L).withDescription("At most one accuracy update per (run, model, eps) per interval.");
-    public static final ConfigOption<Integer> INPUT_SIZE = ConfigOptions.key("robustflow.input-size").intType()
-            .defaultValue(784).withDescription("Pixels per image the job accepts (28x28).");
+    public static final ConfigOption<String> EPS =
+            ConfigOptions.key("robustflow.eps")
+                    .stringType()
+                    .defaultValue(EpsilonGrid.DEFAULT)
+                    .withDescription("Epsilons: start:end:count or a comma list.");
+    public static final ConfigOption<String> METHOD =
+            ConfigOptions.key("robustflow.bound.method")
+                    .stringType()
+                    .defaultValue("crown")
+                    .withDescription("Bound method: box (interval) or crown (linear relaxation).");
+    public static final ConfigOption<Boolean> ATTACK =
+            ConfigOptions.key("robustflow.attack.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription("Run PGD on pairs the bounds leave undecided.");
+    public static final ConfigOption<Integer> MILP_MAX_UNSTABLE =
+            ConfigOptions.key("robustflow.milp.max-unstable")
+                    .intType()
+                    .defaultValue(40)
+                    .withDescription(
+                            "Pairs left UNKNOWN with at most this many unstable ReLUs go to MILP; -1 turns MILP off.");
+    public static final ConfigOption<Long> MILP_TIME_LIMIT_MS =
+            ConfigOptions.key("robustflow.milp.time-limit-ms")
+                    .longType()
+                    .defaultValue(10_000L)
+                    .withDescription("Time limit of one MILP query.");
+    public static final ConfigOption<Integer> MILP_PARALLELISM =
+            ConfigOptions.key("robustflow.milp.parallelism")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Parallel instances of the MILP operator.");
+    public static final ConfigOption<Integer> BOUND_PARALLELISM =
+            ConfigOptions.key("robustflow.bound.parallelism")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription("Parallel instances of the bound operator.");
+    public static final ConfigOption<Long> RESULT_INTERVAL_MS =
+            ConfigOptions.key("robustflow.results.interval-ms")
+                    .longType()
+                    .defaultValue(500L)
+                    .withDescription(
+                            "At most one accuracy update per (run, model, eps) per interval.");
+    public static final ConfigOption<Integer> INPUT_SIZE =
+            ConfigOptions.key("robustflow.input-size")
+                    .intType()
+                    .defaultValue(784)
+                    .withDescription("Pixels per image the job accepts (28x28).");
 
     private final double[] eps;
     private final String method;
@@ -103,7 +133,18 @@ public final class JobConfig implements Serializable {
 
     @Override
     public String toString() {
-        return "eps=" + Arrays.toString(eps) + " method=" + method + " attack=" + attack + " boundParallelism=" + boundParallelism + " milpMaxUnstable=" + milpMaxUnstable + " resultIntervalMs=" + resultIntervalMs;
+        return "eps="
+                + Arrays.toString(eps)
+                + " method="
+                + method
+                + " attack="
+                + attack
+                + " boundParallelism="
+                + boundParallelism
+                + " milpMaxUnstable="
+                + milpMaxUnstable
+                + " resultIntervalMs="
+                + resultIntervalMs;
     }
 
     /** Builds a {@link JobConfig}; unset values take the options' defaults. */

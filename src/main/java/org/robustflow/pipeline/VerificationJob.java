@@ -4,9 +4,10 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.pipeline.functions.AccuracyAggregator;
 import org.robustflow.pipeline.functions.BoundFunction;
-import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.pipeline.functions.ExpandEpsilons;
 import org.robustflow.pipeline.functions.MilpFunction;
 import org.robustflow.pipeline.functions.ModelStates;
@@ -32,43 +33,51 @@ public final class VerificationJob {
     private VerificationJob() {}
 
     /** What the topology produces. */
-    public record Outputs(DataStream<VerdictEvent> verdicts, DataStream<AccuracyEvent> results, DataStream<DeadLetterEvent> deadLetters) {}
+    public record Outputs(
+            DataStream<VerdictEvent> verdicts,
+            DataStream<AccuracyEvent> results,
+            DataStream<DeadLetterEvent> deadLetters) {}
 
-    public static Outputs build(DataStream<ImageEvent> images, DataStream<ModelEvent> models, JobConfig cfg) {
+    public static Outputs build(
+            DataStream<ImageEvent> images, DataStream<ModelEvent> models, JobConfig cfg) {
         BroadcastStream<ModelEvent> broadcastModels = models.broadcast(ModelStates.MODELS);
 
-        SingleOutputStreamOperator<VerificationTask> tasks = images
-                .keyBy(image -> image.runId + "/" + image.imageId, Types.STRING)
-                .connect(broadcastModels)
-                .process(new ExpandEpsilons(cfg.eps(), cfg.inputSize()))
-                .name("expand-eps")
-                .uid("expand-eps");
+        SingleOutputStreamOperator<VerificationTask> tasks =
+                images.keyBy(image -> image.runId + "/" + image.imageId, Types.STRING)
+                        .connect(broadcastModels)
+                        .process(new ExpandEpsilons(cfg.eps(), cfg.inputSize()))
+                        .name("expand-eps")
+                        .uid("expand-eps");
 
-        SingleOutputStreamOperator<VerdictEvent> decided = tasks
-                .keyBy(VerificationJob::taskKey, Types.STRING)
-                .connect(broadcastModels)
-                .process(new BoundFunction(cfg.method(), cfg.attack(), cfg.milpMaxUnstable()))
-                .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))
-                .uid("bounds")
-                .setParallelism(cfg.boundParallelism());
+        SingleOutputStreamOperator<VerdictEvent> decided =
+                tasks.keyBy(VerificationJob::taskKey, Types.STRING)
+                        .connect(broadcastModels)
+                        .process(
+                                new BoundFunction(
+                                        cfg.method(), cfg.attack(), cfg.milpMaxUnstable()))
+                        .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))
+                        .uid("bounds")
+                        .setParallelism(cfg.boundParallelism());
 
         DataStream<VerdictEvent> verdicts = decided;
         if (cfg.milpMaxUnstable() >= 0) {
-            SingleOutputStreamOperator<VerdictEvent> exact = decided.getSideOutput(BoundFunction.TO_MILP)
-                    .keyBy(VerificationJob::taskKey, Types.STRING)
-                    .connect(broadcastModels)
-                    .process(new MilpFunction(new ScipMilpVerifier(), cfg.milpTimeLimitMs()))
-                    .name("milp")
-                    .uid("milp")
-                    .setParallelism(cfg.milpParallelism());
+            SingleOutputStreamOperator<VerdictEvent> exact =
+                    decided.getSideOutput(BoundFunction.TO_MILP)
+                            .keyBy(VerificationJob::taskKey, Types.STRING)
+                            .connect(broadcastModels)
+                            .process(
+                                    new MilpFunction(new ScipMilpVerifier(), cfg.milpTimeLimitMs()))
+                            .name("milp")
+                            .uid("milp")
+                            .setParallelism(cfg.milpParallelism());
             verdicts = decided.union(exact);
         }
 
-        SingleOutputStreamOperator<AccuracyEvent> results = verdicts
-                .keyBy(AccuracyAggregator::keyOf, Types.STRING)
-                .process(new AccuracyAggregator(cfg.resultIntervalMs()))
-                .name("accuracy")
-                .uid("accuracy");
+        SingleOutputStreamOperator<AccuracyEvent> results =
+                verdicts.keyBy(AccuracyAggregator::keyOf, Types.STRING)
+                        .process(new AccuracyAggregator(cfg.resultIntervalMs()))
+                        .name("accuracy")
+                        .uid("accuracy");
 
         return new Outputs(verdicts, results, tasks.getSideOutput(ModelStates.DEAD_LETTERS));
     }

@@ -10,5 +10,12 @@ import org.robustflow.bounds.Verdict;
  * @param witnessClass the class the network gives the witness, -1 without one
  * @param micros time spent on the pair across stages
  */
-public record Decision(Verdict verdict, String method, int predicted, double marginLowerBound, int unstableRelus,
-        long micros, double[] witness, int witnessClass) {}
+public record Decision(
+        Verdict verdict,
+        String method,
+        int predicted,
+        double marginLowerBound,
+        int unstableRelus,
+        long micros,
+        double[] witness,
+        int witnessClass) {}

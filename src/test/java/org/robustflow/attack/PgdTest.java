@@ -24,7 +24,8 @@ class PgdTest {
             int label = Fixtures.mnistTest().label(i);
             for (double eps : new double[] {0.01, 0.05, 0.1}) {
                 Optional<double[]> witness = pgd.attack(x, label, eps);
-                Certifier.Result bound = crown.certify(x, new int[] {label}, new int[] {0}, new double[] {eps})[0];
+                Certifier.Result bound =
+                        crown.certify(x, new int[] {label}, new int[] {0}, new double[] {eps})[0];
                 if (witness.isPresent()) {
                     found++;
                     assertThat(InputBox.contains(x, eps, witness.get(), 1e-8)).isTrue();

@@ -30,7 +30,12 @@ class BoundPropagatorTest {
         double[] upper = new double[rows * 784];
         for (int i = 0; i < images(); i++) {
             for (int e = 0; e < EPS.length; e++) {
-                InputBox.write(Fixtures.mnistTest().pixels(i), EPS[e], lower, upper, (i * EPS.length + e) * 784);
+                InputBox.write(
+                        Fixtures.mnistTest().pixels(i),
+                        EPS[e],
+                        lower,
+                        upper,
+                        (i * EPS.length + e) * 784);
             }
         }
         BoundPropagator propagator = new BoundPropagator(mlp);
@@ -49,7 +54,8 @@ class BoundPropagatorTest {
             hint = propagator.firstLayerAbsCentreBound(images, images(), rowImage, rowEps);
             assertThat(hint).isNotNull();
         }
-        List<Interval> batched = propagator.preActivations(new Interval(lower, upper, rows, 784), hint);
+        List<Interval> batched =
+                propagator.preActivations(new Interval(lower, upper, rows, 784), hint);
         double worst = 0;
         for (int r = 0; r < rows; r++) {
             double[] lo = java.util.Arrays.copyOfRange(lower, r * 784, (r + 1) * 784);
@@ -59,11 +65,16 @@ class BoundPropagatorTest {
                 double[][] ref = reference.get(l);
                 Interval b = batched.get(l);
                 for (int k = 0; k < ref[0].length; k++) {
-                    double scale = Math.max(1.0, Math.max(Math.abs(ref[0][k]), Math.abs(ref[1][k])));
+                    double scale =
+                            Math.max(1.0, Math.max(Math.abs(ref[0][k]), Math.abs(ref[1][k])));
                     worst = Math.max(worst, Math.abs(b.lower(r, k) - ref[0][k]) / scale);
                     worst = Math.max(worst, Math.abs(b.upper(r, k) - ref[1][k]) / scale);
-                    assertThat(b.lower(r, k)).as("row %d layer %d neuron %d lower", r, l, k).isLessThanOrEqualTo(ref[0][k]);
-                    assertThat(b.upper(r, k)).as("row %d layer %d neuron %d upper", r, l, k).isGreaterThanOrEqualTo(ref[1][k]);
+                    assertThat(b.lower(r, k))
+                            .as("row %d layer %d neuron %d lower", r, l, k)
+                            .isLessThanOrEqualTo(ref[0][k]);
+                    assertThat(b.upper(r, k))
+                            .as("row %d layer %d neuron %d upper", r, l, k)
+                            .isGreaterThanOrEqualTo(ref[1][k]);
                 }
             }
         }
@@ -92,7 +103,11 @@ class BoundPropagatorTest {
                 double[] expected = single.row(0)[side];
                 double[] actual = triple.row(r)[side];
                 for (int k = 0; k < expected.length; k++) {
-                    assertThat(actual[k]).isCloseTo(expected[k], org.assertj.core.api.Assertions.within(1e-12 * Math.max(1, Math.abs(expected[k]))));
+                    assertThat(actual[k])
+                            .isCloseTo(
+                                    expected[k],
+                                    org.assertj.core.api.Assertions.within(
+                                            1e-12 * Math.max(1, Math.abs(expected[k]))));
                 }
             }
         }

@@ -14,16 +14,27 @@ import static org.assertj.core.api.Assertions.within;
 
 class BoxCertifierTest {
     /** logit0 = x0 - x1, logit1 = x1 - x0 (no hidden layer): margin for label 0 is 2(x0 - x1). */
-    private static final Mlp TWO_PIXELS = new Mlp(List.of(new DenseLayer(new double[][] {{1, -1}, {-1, 1}}, new double[] {0, 0})));
+    private static final Mlp TWO_PIXELS =
+            new Mlp(
+                    List.of(
+                            new DenseLayer(
+                                    new double[][] {{1, -1}, {-1, 1}}, new double[] {0, 0})));
 
     @Test
     void shouldCertifyExactlyWhenTheMarginLowerBoundIsPositive() {
         BoxCertifier certifier = new BoxCertifier(TWO_PIXELS);
-        // x = (0.6, 0.4). On the box, lower(logit0) = 0.6-e - (0.4+e), upper(logit1) = 0.4+e - (0.6-e):
+        // x = (0.6, 0.4). On the box, lower(logit0) = 0.6-e - (0.4+e), upper(logit1) = 0.4+e -
+        // (0.6-e):
         // the margin bound is 2 * (0.2 - 2e), positive for e < 0.1.
-        Certifier.Result[][] grid = certifier.certifyGrid(new double[] {0.6, 0.4}, new int[] {0}, new double[] {0.05, 0.099, 0.1, 0.2});
-        assertThat(grid[0]).extracting(Certifier.Result::verdict)
-                .containsExactly(Verdict.CERTIFIED, Verdict.CERTIFIED, Verdict.UNKNOWN, Verdict.UNKNOWN);
+        Certifier.Result[][] grid =
+                certifier.certifyGrid(
+                        new double[] {0.6, 0.4},
+                        new int[] {0},
+                        new double[] {0.05, 0.099, 0.1, 0.2});
+        assertThat(grid[0])
+                .extracting(Certifier.Result::verdict)
+                .containsExactly(
+                        Verdict.CERTIFIED, Verdict.CERTIFIED, Verdict.UNKNOWN, Verdict.UNKNOWN);
         assertThat(grid[0][0].marginLowerBound()).isCloseTo(0.2, within(1e-9));
         assertThat(grid[0][0].predicted()).isZero();
     }
@@ -31,8 +42,12 @@ class BoxCertifierTest {
     @Test
     void shouldMarkMisclassifiedImagesAtEveryEps() {
         BoxCertifier certifier = new BoxCertifier(TWO_PIXELS);
-        Certifier.Result[][] grid = certifier.certifyGrid(new double[] {0.6, 0.4}, new int[] {1}, new double[] {0, 0.01});
-        assertThat(grid[0]).extracting(Certifier.Result::verdict).containsOnly(Verdict.MISCLASSIFIED);
+        Certifier.Result[][] grid =
+                certifier.certifyGrid(
+                        new double[] {0.6, 0.4}, new int[] {1}, new double[] {0, 0.01});
+        assertThat(grid[0])
+                .extracting(Certifier.Result::verdict)
+                .containsOnly(Verdict.MISCLASSIFIED);
     }
 
     @Test
@@ -57,7 +72,12 @@ class BoxCertifierTest {
                 for (int s = 0; s < 50; s++) {
                     double[] p = new double[784];
                     for (int k = 0; k < 784; k++) {
-                        p[k] = Math.min(1, Math.max(0, x[k] + eps[e] * (random.nextBoolean() ? 1 : -1)));
+                        p[k] =
+                                Math.min(
+                                        1,
+                                        Math.max(
+                                                0,
+                                                x[k] + eps[e] * (random.nextBoolean() ? 1 : -1)));
                     }
                     assertThat(mlp.predict(p)).isEqualTo(test.label(i));
                 }
@@ -72,9 +92,12 @@ class BoxCertifierTest {
         double[] x = Fixtures.mnistTest().pixels(0);
         BoxCertifier certifier = new BoxCertifier(mlp);
         Certifier.Result[][] grid = certifier.certifyGrid(x, new int[] {7}, new double[] {0, 0.02});
-        Certifier.Result[] rows = certifier.certify(x, new int[] {7}, new int[] {0, 0}, new double[] {0.02, 0});
+        Certifier.Result[] rows =
+                certifier.certify(x, new int[] {7}, new int[] {0, 0}, new double[] {0.02, 0});
         assertThat(grid[0][0].unstableRelus()).isZero();
-        assertThat(grid[0][1].unstableRelus()).isPositive().isLessThanOrEqualTo(mlp.hiddenNeurons());
+        assertThat(grid[0][1].unstableRelus())
+                .isPositive()
+                .isLessThanOrEqualTo(mlp.hiddenNeurons());
         assertThat(rows[0]).isEqualTo(grid[0][1]);
         assertThat(rows[1]).isEqualTo(grid[0][0]);
     }

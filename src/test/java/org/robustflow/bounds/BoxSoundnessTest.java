@@ -25,7 +25,8 @@ class BoxSoundnessTest {
         for (int image = 0; image < 3; image++) {
             double[] x = Fixtures.mnistTest().pixels(image);
             double[][] box = InputBox.of(x, eps);
-            List<Interval> bounds = propagator.preActivations(new Interval(box[0], box[1], 1, x.length));
+            List<Interval> bounds =
+                    propagator.preActivations(new Interval(box[0], box[1], 1, x.length));
             double[] lo = new double[x.length];
             double[] hi = new double[x.length];
             for (int k = 0; k < x.length; k++) {
@@ -51,7 +52,9 @@ class BoxSoundnessTest {
             double[] pre = layers.get(l).forward(h);
             Interval b = bounds.get(l);
             for (int k = 0; k < pre.length; k++) {
-                assertThat(pre[k]).as("layer %d neuron %d", l, k).isBetween(b.lower(0, k), b.upper(0, k));
+                assertThat(pre[k])
+                        .as("layer %d neuron %d", l, k)
+                        .isBetween(b.lower(0, k), b.upper(0, k));
             }
             h = pre.clone();
             for (int k = 0; k < h.length; k++) {

@@ -25,7 +25,8 @@ class EpsilonGridTest {
 
     @Test
     void shouldRejectBadSpecs() {
-        assertThatThrownBy(() -> EpsilonGrid.parse("0.1:0.01:3")).hasMessageContaining("end >= start");
+        assertThatThrownBy(() -> EpsilonGrid.parse("0.1:0.01:3"))
+                .hasMessageContaining("end >= start");
         assertThatThrownBy(() -> EpsilonGrid.parse("abc")).hasMessageContaining("not a number");
         assertThatThrownBy(() -> EpsilonGrid.parse("2")).hasMessageContaining("[0, 1]");
     }

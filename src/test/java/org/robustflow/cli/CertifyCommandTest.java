@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.verify.Sweep;
 import org.robustflow.model.Mlp;
-import org.robustflow.verify.Decision;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.verify.Decision;
+import org.robustflow.verify.Sweep;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +24,25 @@ class CertifyCommandTest {
         Path json = dir.resolve("box.json");
         Path csv = dir.resolve("verdicts.csv");
         String model = Fixtures.defaultModelFile().toString();
-        int exit = Main.commandLine().execute("certify", "--model", model, "--data-dir", Fixtures.MNIST_DIR.toString(),
-                "--limit", "200", "--method", "box", "--no-attack", "--eps", "0.001,0.002:0.004:3", "--json", json.toString(), "--verdicts", csv.toString());
+        int exit =
+                Main.commandLine()
+                        .execute(
+                                "certify",
+                                "--model",
+                                model,
+                                "--data-dir",
+                                Fixtures.MNIST_DIR.toString(),
+                                "--limit",
+                                "200",
+                                "--method",
+                                "box",
+                                "--no-attack",
+                                "--eps",
+                                "0.001,0.002:0.004:3",
+                                "--json",
+                                json.toString(),
+                                "--verdicts",
+                                csv.toString());
         assertThat(exit).isZero();
 
         Mlp mlp = Fixtures.defaultModel();
@@ -36,7 +53,8 @@ class CertifyCommandTest {
         assertThat(root.get("correct").asInt()).isEqualTo(expected.correct());
         assertThat(root.get("eps").size()).isEqualTo(4);
         for (int e = 0; e < eps.length; e++) {
-            assertThat(root.get("eps").get(EpsilonGrid.key(eps[e])).get("certified").asInt()).isEqualTo(expected.certified(e));
+            assertThat(root.get("eps").get(EpsilonGrid.key(eps[e])).get("certified").asInt())
+                    .isEqualTo(expected.certified(e));
         }
         assertThat(expected.certified(0)).isPositive();
 
@@ -52,7 +70,13 @@ class CertifyCommandTest {
         java.io.StringWriter err = new java.io.StringWriter();
         var cli = Main.commandLine();
         cli.setErr(new java.io.PrintWriter(err));
-        int exit = cli.execute("certify", "--model", Fixtures.defaultModelFile().toString(), "--eps", "0.1:0.01:3");
+        int exit =
+                cli.execute(
+                        "certify",
+                        "--model",
+                        Fixtures.defaultModelFile().toString(),
+                        "--eps",
+                        "0.1:0.01:3");
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains("error:").contains("end >= start");
     }

@@ -27,10 +27,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * The job on a real multi-process cluster (a Kafka broker process, a JobManager and 2 TaskManagers, each
- * its own JVM, started by ./robustflow-cluster) at parallelism 2. A TaskManager and then the broker are
- * killed with SIGKILL mid-run and restarted; the final results and the read_committed verdicts of those
- * runs must equal an undisturbed run's exactly. Needs ports 9092, 9093, 6123 and 8081 free.
+ * The job on a real multi-process cluster (a Kafka broker process, a JobManager and 2 TaskManagers,
+ * each its own JVM, started by ./robustflow-cluster) at parallelism 2. A TaskManager and then the
+ * broker are killed with SIGKILL mid-run and restarted; the final results and the read_committed
+ * verdicts of those runs must equal an undisturbed run's exactly. Needs ports 9092, 9093, 6123 and
+ * 8081 free.
  */
 class ClusterFailureITCase {
     private static final int IMAGES = 400;
@@ -48,11 +49,34 @@ class ClusterFailureITCase {
             }
         }
         cluster("up", "2");
-        int submitted = Main.commandLine().execute("job", "--remote", "localhost:8081", "--jar", "target/robustflow.jar",
-                "--bootstrap-servers", BOOTSTRAP, "--topic-suffix", SUFFIX, "--milp-max-unstable", "-1", "--parallelism", "2");
+        int submitted =
+                Main.commandLine()
+                        .execute(
+                                "job",
+                                "--remote",
+                                "localhost:8081",
+                                "--jar",
+                                "target/robustflow.jar",
+                                "--bootstrap-servers",
+                                BOOTSTRAP,
+                                "--topic-suffix",
+                                SUFFIX,
+                                "--milp-max-unstable",
+                                "-1",
+                                "--parallelism",
+                                "2");
         assertThat(submitted).isZero();
-        assertThat(Main.commandLine().execute("publish-model", "--model", Fixtures.defaultModelFile().toString(),
-                "--bootstrap-servers", BOOTSTRAP, "--topic-suffix", SUFFIX)).isZero();
+        assertThat(
+                        Main.commandLine()
+                                .execute(
+                                        "publish-model",
+                                        "--model",
+                                        Fixtures.defaultModelFile().toString(),
+                                        "--bootstrap-servers",
+                                        BOOTSTRAP,
+                                        "--topic-suffix",
+                                        SUFFIX))
+                .isZero();
     }
 
     @AfterAll
@@ -63,36 +87,58 @@ class ClusterFailureITCase {
     @Test
     void shouldGiveTheSameResultsWhenATaskManagerOrTheBrokerIsKilled() throws Exception {
         Map<String, EpsilonAccuracy> calm = runAndWait("calm", null);
-        Map<String, EpsilonAccuracy> tmKilled = runAndWait("tm-killed", () -> {
-            cluster("kill-tm", "1");
-            Thread.sleep(3_000);
-            cluster("start-tm", "1");
-        });
-        Map<String, EpsilonAccuracy> brokerKilled = runAndWait("broker-killed", () -> {
-            cluster("kill-kafka");
-            Thread.sleep(3_000);
-            cluster("start-kafka");
-        });
+        Map<String, EpsilonAccuracy> tmKilled =
+                runAndWait(
+                        "tm-killed",
+                        () -> {
+                            cluster("kill-tm", "1");
+                            Thread.sleep(3_000);
+                            cluster("start-tm", "1");
+                        });
+        Map<String, EpsilonAccuracy> brokerKilled =
+                runAndWait(
+                        "broker-killed",
+                        () -> {
+                            cluster("kill-kafka");
+                            Thread.sleep(3_000);
+                            cluster("start-kafka");
+                        });
         for (Map<String, EpsilonAccuracy> disturbed : List.of(tmKilled, brokerKilled)) {
             assertThat(disturbed.keySet()).isEqualTo(calm.keySet());
             for (String eps : calm.keySet()) {
                 EpsilonAccuracy a = calm.get(eps);
                 EpsilonAccuracy b = disturbed.get(eps);
-                assertThat(List.of(b.getSeen(), b.getCertified(), b.getFalsified(), b.getMisclassified(), b.getUnknown()))
+                assertThat(
+                                List.of(
+                                        b.getSeen(),
+                                        b.getCertified(),
+                                        b.getFalsified(),
+                                        b.getMisclassified(),
+                                        b.getUnknown()))
                         .as("eps %s", eps)
-                        .isEqualTo(List.of(a.getSeen(), a.getCertified(), a.getFalsified(), a.getMisclassified(), a.getUnknown()));
+                        .isEqualTo(
+                                List.of(
+                                        a.getSeen(),
+                                        a.getCertified(),
+                                        a.getFalsified(),
+                                        a.getMisclassified(),
+                                        a.getUnknown()));
             }
         }
         AvroCodec<VerdictRecord> codec = AvroCodec.of(VerdictRecord.class);
         Map<String, Set<String>> pairs = new TreeMap<>();
         Map<String, Integer> counts = new TreeMap<>();
-        for (byte[] value : KafkaClients.readCommitted(topics(), topics().verdicts(), Duration.ofSeconds(5))) {
+        for (byte[] value :
+                KafkaClients.readCommitted(topics(), topics().verdicts(), Duration.ofSeconds(5))) {
             VerdictRecord v = codec.decode(value);
-            pairs.computeIfAbsent(v.getRunId(), r -> new HashSet<>()).add(v.getImageId() + "@" + v.getEps());
+            pairs.computeIfAbsent(v.getRunId(), r -> new HashSet<>())
+                    .add(v.getImageId() + "@" + v.getEps());
             counts.merge(v.getRunId(), 1, Integer::sum);
         }
         for (String run : List.of("calm", "tm-killed", "broker-killed")) {
-            assertThat(counts.get(run)).as("read_committed verdicts of %s", run).isEqualTo(IMAGES * 10);
+            assertThat(counts.get(run))
+                    .as("read_committed verdicts of %s", run)
+                    .isEqualTo(IMAGES * 10);
             assertThat(pairs.get(run)).hasSize(IMAGES * 10);
         }
     }
@@ -102,9 +148,23 @@ class ClusterFailureITCase {
         void run() throws Exception;
     }
 
-    private static Map<String, EpsilonAccuracy> runAndWait(String runId, Disturbance disturbance) throws Exception {
-        assertThat(Main.commandLine().execute("produce", "--limit", String.valueOf(IMAGES), "--run-id", runId,
-                "--data-dir", Fixtures.MNIST_DIR.toString(), "--bootstrap-servers", BOOTSTRAP, "--topic-suffix", SUFFIX)).isZero();
+    private static Map<String, EpsilonAccuracy> runAndWait(String runId, Disturbance disturbance)
+            throws Exception {
+        assertThat(
+                        Main.commandLine()
+                                .execute(
+                                        "produce",
+                                        "--limit",
+                                        String.valueOf(IMAGES),
+                                        "--run-id",
+                                        runId,
+                                        "--data-dir",
+                                        Fixtures.MNIST_DIR.toString(),
+                                        "--bootstrap-servers",
+                                        BOOTSTRAP,
+                                        "--topic-suffix",
+                                        SUFFIX))
+                .isZero();
         boolean disturbed = disturbance == null;
         long deadline = System.currentTimeMillis() + 600_000;
         try (ResultsFollower follower = new ResultsFollower(topics(), runId, null)) {
@@ -113,7 +173,9 @@ class ClusterFailureITCase {
                     fail("run " + runId + " did not complete: " + follower.latest().values());
                 }
                 follower.poll(Duration.ofMillis(500));
-                if (!disturbed && follower.latest().values().stream().anyMatch(a -> a.getSeen() >= IMAGES / 5)) {
+                if (!disturbed
+                        && follower.latest().values().stream()
+                                .anyMatch(a -> a.getSeen() >= IMAGES / 5)) {
                     disturbance.run();
                     disturbed = true;
                 }

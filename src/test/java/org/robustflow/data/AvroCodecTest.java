@@ -16,9 +16,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AvroCodecTest {
     private static MnistImage image() {
-        return MnistImage.newBuilder().setRunId("r").setImageId(3).setLabel(7).setWidth(28).setHeight(28)
-                .setPixels(ByteBuffer.wrap(new byte[784])).setSource("mnist/test").setExpectedTotal(10)
-                .setProducedAt(Instant.ofEpochMilli(1000)).build();
+        return MnistImage.newBuilder()
+                .setRunId("r")
+                .setImageId(3)
+                .setLabel(7)
+                .setWidth(28)
+                .setHeight(28)
+                .setPixels(ByteBuffer.wrap(new byte[784]))
+                .setSource("mnist/test")
+                .setExpectedTotal(10)
+                .setProducedAt(Instant.ofEpochMilli(1000))
+                .build();
     }
 
     @Test
@@ -30,7 +38,10 @@ class AvroCodecTest {
     @Test
     void shouldReadMessagesOfAnOlderWriterSchemaOnceTold() throws Exception {
         // An older producer's schema: no source, expectedTotal or producedAt yet.
-        Schema old = new Schema.Parser().parse("""
+        Schema old =
+                new Schema.Parser()
+                        .parse(
+                                """
                 {"type":"record","name":"MnistImage","namespace":"org.robustflow.avro","fields":[
                   {"name":"runId","type":"string"},{"name":"imageId","type":"long"},{"name":"label","type":"int"},
                   {"name":"width","type":"int"},{"name":"height","type":"int"},{"name":"pixels","type":"bytes"}]}""");
@@ -41,7 +52,8 @@ class AvroCodecTest {
         record.put("width", 28);
         record.put("height", 28);
         record.put("pixels", ByteBuffer.wrap(new byte[784]));
-        ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), old).encode(record);
+        ByteBuffer buf =
+                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), old).encode(record);
         byte[] bytes = new byte[buf.remaining()];
         buf.get(bytes);
 
@@ -57,8 +69,10 @@ class AvroCodecTest {
     void shouldRejectGarbageWithAReadableReason() {
         AvroCodec<MnistImage> codec = AvroCodec.of(MnistImage.class);
         byte[] good = codec.encode(image());
-        assertThatThrownBy(() -> codec.decode(new byte[] {1, 2, 3})).hasMessageContaining("not a MnistImage");
-        assertThatThrownBy(() -> codec.decode(Arrays.copyOf(good, good.length / 2))).hasMessageContaining("not a MnistImage");
+        assertThatThrownBy(() -> codec.decode(new byte[] {1, 2, 3}))
+                .hasMessageContaining("not a MnistImage");
+        assertThatThrownBy(() -> codec.decode(Arrays.copyOf(good, good.length / 2)))
+                .hasMessageContaining("not a MnistImage");
         assertThatThrownBy(() -> codec.decode(new byte[0])).hasMessageContaining("empty message");
     }
 }

@@ -24,7 +24,8 @@ class DatasetLoaderTest {
         MnistDataset test = Fixtures.mnistTest();
         assertThat(test.size()).isEqualTo(10_000);
         assertThat(Arrays.copyOf(test.labels(), 10)).containsExactly(7, 2, 1, 0, 4, 1, 4, 9, 5, 9);
-        assertThat(test.labelCounts()).containsExactly(980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009);
+        assertThat(test.labelCounts())
+                .containsExactly(980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009);
         assertThat(test.rows()).isEqualTo(28);
         assertThat(test.cols()).isEqualTo(28);
     }
@@ -107,23 +108,29 @@ class DatasetLoaderTest {
     void shouldRejectOtherImageSizes() throws IOException {
         writeImages(dir.resolve("t10k-images-idx3-ubyte"), 2, 32, 32, false);
         writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), new byte[] {1, 2}, false);
-        assertThatThrownBy(() -> DatasetLoader.load(dir, DatasetLoader.Split.TEST)).hasMessageContaining("32x32, expected 28x28");
+        assertThatThrownBy(() -> DatasetLoader.load(dir, DatasetLoader.Split.TEST))
+                .hasMessageContaining("32x32, expected 28x28");
     }
 
     @Test
     void shouldRejectChecksumMismatch() throws IOException {
         writeImages(dir.resolve("t10k-images-idx3-ubyte"), 2, 28, 28, false);
         writeLabels(dir.resolve("t10k-labels-idx1-ubyte"), new byte[] {1, 2}, false);
-        Files.writeString(dir.resolve("SHA256SUMS"), "0000000000000000000000000000000000000000000000000000000000000000  t10k-labels-idx1-ubyte\n");
-        assertThatThrownBy(() -> DatasetLoader.load(dir, DatasetLoader.Split.TEST)).hasMessageContaining("checksum mismatch");
+        Files.writeString(
+                dir.resolve("SHA256SUMS"),
+                "0000000000000000000000000000000000000000000000000000000000000000  t10k-labels-idx1-ubyte\n");
+        assertThatThrownBy(() -> DatasetLoader.load(dir, DatasetLoader.Split.TEST))
+                .hasMessageContaining("checksum mismatch");
     }
 
     @Test
     void shouldReportMissingFiles() {
-        assertThatThrownBy(() -> DatasetLoader.load(dir, DatasetLoader.Split.TRAIN)).hasMessageContaining("no train-images-idx3-ubyte");
+        assertThatThrownBy(() -> DatasetLoader.load(dir, DatasetLoader.Split.TRAIN))
+                .hasMessageContaining("no train-images-idx3-ubyte");
     }
 
-    private static void writeImages(Path file, int count, int rows, int cols, boolean gzip) throws IOException {
+    private static void writeImages(Path file, int count, int rows, int cols, boolean gzip)
+            throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeInt(0x00000803);
@@ -146,7 +153,10 @@ class DatasetLoaderTest {
     }
 
     private static void write(Path file, byte[] bytes, boolean gzip) throws IOException {
-        try (OutputStream out = gzip ? new GZIPOutputStream(Files.newOutputStream(file)) : Files.newOutputStream(file)) {
+        try (OutputStream out =
+                gzip
+                        ? new GZIPOutputStream(Files.newOutputStream(file))
+                        : Files.newOutputStream(file)) {
             out.write(bytes);
         }
     }

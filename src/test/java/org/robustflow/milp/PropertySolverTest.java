@@ -39,7 +39,8 @@ class PropertySolverTest {
 
     @Test
     void shouldKeepPointsANaiveConstantBigMCutsOff() throws IOException {
-        // x7 = max(x3, x4) at x1 = 0, x2 = 1: x3 = 1, x4 = -2, so x3 - x4 = 3 exceeds a constant M of 2.
+        // x7 = max(x3, x4) at x1 = 0, x2 = 1: x3 = 1, x4 = -2, so x3 - x4 = 3 exceeds a constant M
+        // of 2.
         assertThat(feasibleAtZeroOne(true)).as("naive big-M = 2").isFalse();
         assertThat(feasibleAtZeroOne(false)).as("big-M from bounds").isTrue();
     }
@@ -70,7 +71,8 @@ class PropertySolverTest {
                 enc.max(List.of(x3, x4), "x7");
             }
             MPSolver.ResultStatus status = solver.solve();
-            return status == MPSolver.ResultStatus.OPTIMAL || status == MPSolver.ResultStatus.FEASIBLE;
+            return status == MPSolver.ResultStatus.OPTIMAL
+                    || status == MPSolver.ResultStatus.FEASIBLE;
         } finally {
             solver.delete();
         }
@@ -87,34 +89,57 @@ class PropertySolverTest {
             int steps = 100;
             for (int a = 0; a <= steps; a++) {
                 for (int b = 0; b <= steps; b++) {
-                    Map<String, Double> values = net.evaluate(Map.of("i0", (double) a / steps, "i1", (double) b / steps));
+                    Map<String, Double> values =
+                            net.evaluate(
+                                    Map.of("i0", (double) a / steps, "i1", (double) b / steps));
                     gridMin = Math.min(gridMin, net.objectiveAt(values));
                 }
             }
-            // Nothing cut off: the MILP minimum is at most every grid value. Nothing added: it is attained at a real point.
+            // Nothing cut off: the MILP minimum is at most every grid value. Nothing added: it is
+            // attained at a real point.
             assertThat(r.optimum()).as("trial %d", trial).isLessThanOrEqualTo(gridMin + 1e-6);
-            assertThat(r.witnessObjective()).as("trial %d", trial).isCloseTo(r.optimum(), within(1e-5));
+            assertThat(r.witnessObjective())
+                    .as("trial %d", trial)
+                    .isCloseTo(r.optimum(), within(1e-5));
         }
     }
 
     @Test
     void shouldNameTheFaultyNode() {
-        String json = "{\"format\":\"milp-dag/1\",\"nodes\":[{\"id\":\"a\",\"op\":\"relu\",\"input\":\"b\"}],\"minimize\":{\"terms\":{\"a\":1}}}";
-        assertThatThrownBy(() -> PropertyNetwork.read(stream(json))).hasMessageContaining("'b' is not an earlier node");
+        String json =
+                "{\"format\":\"milp-dag/1\",\"nodes\":[{\"id\":\"a\",\"op\":\"relu\",\"input\":\"b\"}],\"minimize\":{\"terms\":{\"a\":1}}}";
+        assertThatThrownBy(() -> PropertyNetwork.read(stream(json)))
+                .hasMessageContaining("'b' is not an earlier node");
     }
 
-    /** Two inputs, an affine layer of 3 with ReLU, two affine outputs, their max, minus a third output. */
+    /**
+     * Two inputs, an affine layer of 3 with ReLU, two affine outputs, their max, minus a third
+     * output.
+     */
     private static String randomNetwork(Random r) {
         StringBuilder s = new StringBuilder("{\"format\":\"milp-dag/1\",\"nodes\":[");
-        s.append("{\"id\":\"i0\",\"op\":\"input\",\"lower\":0,\"upper\":1},{\"id\":\"i1\",\"op\":\"input\",\"lower\":0,\"upper\":1}");
+        s.append(
+                "{\"id\":\"i0\",\"op\":\"input\",\"lower\":0,\"upper\":1},{\"id\":\"i1\",\"op\":\"input\",\"lower\":0,\"upper\":1}");
         for (int k = 0; k < 3; k++) {
-            s.append(String.format(java.util.Locale.ROOT, ",{\"id\":\"z%d\",\"op\":\"affine\",\"terms\":{\"i0\":%.3f,\"i1\":%.3f},\"constant\":%.3f}",
-                    k, r.nextGaussian(), r.nextGaussian(), 0.5 * r.nextGaussian()));
+            s.append(
+                    String.format(
+                            java.util.Locale.ROOT,
+                            ",{\"id\":\"z%d\",\"op\":\"affine\",\"terms\":{\"i0\":%.3f,\"i1\":%.3f},\"constant\":%.3f}",
+                            k,
+                            r.nextGaussian(),
+                            r.nextGaussian(),
+                            0.5 * r.nextGaussian()));
             s.append(String.format(",{\"id\":\"h%d\",\"op\":\"relu\",\"input\":\"z%d\"}", k, k));
         }
         for (int k = 0; k < 3; k++) {
-            s.append(String.format(java.util.Locale.ROOT, ",{\"id\":\"o%d\",\"op\":\"affine\",\"terms\":{\"h0\":%.3f,\"h1\":%.3f,\"h2\":%.3f}}",
-                    k, r.nextGaussian(), r.nextGaussian(), r.nextGaussian()));
+            s.append(
+                    String.format(
+                            java.util.Locale.ROOT,
+                            ",{\"id\":\"o%d\",\"op\":\"affine\",\"terms\":{\"h0\":%.3f,\"h1\":%.3f,\"h2\":%.3f}}",
+                            k,
+                            r.nextGaussian(),
+                            r.nextGaussian(),
+                            r.nextGaussian()));
         }
         s.append(",{\"id\":\"m\",\"op\":\"max\",\"inputs\":[\"o0\",\"o1\"]}]");
         s.append(",\"minimize\":{\"terms\":{\"m\":1,\"o2\":-1}}}");

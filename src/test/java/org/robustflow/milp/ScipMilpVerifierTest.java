@@ -28,14 +28,18 @@ class ScipMilpVerifierTest {
             int label = mlp.predict(x);
             double eps = 0.02 + 0.1 * random.nextDouble();
             double[][] box = InputBox.of(x, eps);
-            CrownPropagator.RowBounds bounds = new CrownPropagator(mlp).bound(box[0], box[1], label);
-            MilpResult feasibility = new ScipMilpVerifier(ScipMilpVerifier.Formulation.FEASIBILITY, "SCIP")
-                    .verify(mlp, x, label, eps, bounds, 10_000);
-            MilpResult minimize = new ScipMilpVerifier(ScipMilpVerifier.Formulation.MINIMIZE, "SCIP")
-                    .verify(mlp, x, label, eps, bounds, 10_000);
+            CrownPropagator.RowBounds bounds =
+                    new CrownPropagator(mlp).bound(box[0], box[1], label);
+            MilpResult feasibility =
+                    new ScipMilpVerifier(ScipMilpVerifier.Formulation.FEASIBILITY, "SCIP")
+                            .verify(mlp, x, label, eps, bounds, 10_000);
+            MilpResult minimize =
+                    new ScipMilpVerifier(ScipMilpVerifier.Formulation.MINIMIZE, "SCIP")
+                            .verify(mlp, x, label, eps, bounds, 10_000);
             // Both are sound; they may differ only where one leaves a near-tie UNKNOWN.
             if (minimize.verdict() != feasibility.verdict()) {
-                assertThat(java.util.List.of(minimize.verdict(), feasibility.verdict())).contains(Verdict.UNKNOWN);
+                assertThat(java.util.List.of(minimize.verdict(), feasibility.verdict()))
+                        .contains(Verdict.UNKNOWN);
                 disagreements++;
             }
             if (feasibility.verdict() == Verdict.CERTIFIED) {
@@ -45,14 +49,21 @@ class ScipMilpVerifierTest {
                     for (int k = 0; k < p.length; k++) {
                         double lo = Math.max(0, x[k] - eps);
                         double hi = Math.min(1, x[k] + eps);
-                        p[k] = lo + (s % 2 == 0 ? random.nextDouble() : (random.nextBoolean() ? 1 : 0)) * (hi - lo);
+                        p[k] =
+                                lo
+                                        + (s % 2 == 0
+                                                        ? random.nextDouble()
+                                                        : (random.nextBoolean() ? 1 : 0))
+                                                * (hi - lo);
                     }
                     assertThat(mlp.predict(p)).isEqualTo(label);
                 }
             } else if (feasibility.verdict() == Verdict.FALSIFIED) {
                 falsified++;
                 assertThat(InputBox.contains(x, eps, feasibility.witness(), 1e-8)).isTrue();
-                assertThat(mlp.predict(feasibility.witness())).isNotEqualTo(label).isEqualTo(feasibility.witnessClass());
+                assertThat(mlp.predict(feasibility.witness()))
+                        .isNotEqualTo(label)
+                        .isEqualTo(feasibility.witnessClass());
             }
         }
         assertThat(certified).isPositive();
@@ -70,7 +81,8 @@ class ScipMilpVerifierTest {
             int label = Fixtures.mnistTest().label(i);
             double eps = 0.015;
             double[][] box = InputBox.of(x, eps);
-            CrownPropagator.RowBounds bounds = new CrownPropagator(mlp).bound(box[0], box[1], label);
+            CrownPropagator.RowBounds bounds =
+                    new CrownPropagator(mlp).bound(box[0], box[1], label);
             double margin = java.util.Arrays.stream(bounds.marginLower()).min().getAsDouble();
             if (margin > 0 || bounds.unstableRelus() > 25 || mlp.predict(x) != label) {
                 continue;

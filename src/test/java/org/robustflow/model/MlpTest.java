@@ -15,9 +15,12 @@ class MlpTest {
     @Test
     void shouldComputeHandCheckedLogits() {
         // h = relu([1 -1; 2 0] x + [0; -1]), y = [1 1] h + 0.5
-        Mlp mlp = new Mlp(List.of(
-                new DenseLayer(new double[][] {{1, -1}, {2, 0}}, new double[] {0, -1}),
-                new DenseLayer(new double[][] {{1, 1}}, new double[] {0.5})));
+        Mlp mlp =
+                new Mlp(
+                        List.of(
+                                new DenseLayer(
+                                        new double[][] {{1, -1}, {2, 0}}, new double[] {0, -1}),
+                                new DenseLayer(new double[][] {{1, 1}}, new double[] {0.5})));
         // x = (0.25, 0.75): h = relu(-0.5, -0.5) = 0 -> 0.5; x = (1, 0): h = (1, 1) -> 2.5
         assertThat(mlp.logits(new double[] {0.25, 0.75})).containsExactly(0.5);
         assertThat(mlp.logits(new double[] {1, 0})).containsExactly(2.5);
@@ -31,7 +34,9 @@ class MlpTest {
         for (int i = 0; i < n; i++) {
             Fixtures.mnistTest().writePixels(i, batch, i * 784);
         }
-        double[][] batched = mlp.logits(Nd4j.create(batch, new long[] {n, 784}, DataType.DOUBLE)).toDoubleMatrix();
+        double[][] batched =
+                mlp.logits(Nd4j.create(batch, new long[] {n, 784}, DataType.DOUBLE))
+                        .toDoubleMatrix();
         for (int i = 0; i < n; i++) {
             double[] plain = mlp.logits(Fixtures.mnistTest().pixels(i));
             for (int k = 0; k < 10; k++) {
@@ -53,9 +58,15 @@ class MlpTest {
 
     @Test
     void shouldRejectMismatchedLayers() {
-        assertThatThrownBy(() -> new Mlp(List.of(
-                        new DenseLayer(new double[][] {{1, 2}}, new double[] {0}),
-                        new DenseLayer(new double[][] {{1, 2}}, new double[] {0}))))
+        assertThatThrownBy(
+                        () ->
+                                new Mlp(
+                                        List.of(
+                                                new DenseLayer(
+                                                        new double[][] {{1, 2}}, new double[] {0}),
+                                                new DenseLayer(
+                                                        new double[][] {{1, 2}},
+                                                        new double[] {0}))))
                 .hasMessageContaining("layer 1 takes 2 inputs but layer 0 gives 1");
     }
 }

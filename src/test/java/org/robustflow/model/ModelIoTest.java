@@ -24,8 +24,13 @@ class ModelIoTest {
     @Test
     void shouldRoundTripTheAvroModelFile() throws IOException {
         Mlp mlp = Fixtures.randomMlp(5, 784, 20, 10);
-        TrainingSettings training = TrainingSettings.newBuilder()
-                .setSeed(5).setEpochs(1).setBatchSize(10).setLearningRate(0.1).build();
+        TrainingSettings training =
+                TrainingSettings.newBuilder()
+                        .setSeed(5)
+                        .setEpochs(1)
+                        .setBatchSize(10)
+                        .setLearningRate(0.1)
+                        .build();
         Path file = dir.resolve("m.avro");
         ModelIo.write(ModelIo.toSnapshot(mlp, training, 0.5, "test"), file);
         ModelSnapshot read = ModelIo.read(file);
@@ -57,7 +62,8 @@ class ModelIoTest {
 
     @Test
     void shouldReadTheDocumentedJsonLayout() throws IOException {
-        String json = """
+        String json =
+                """
                 {"format":"mlp-json/1","inputSize":2,"layers":[
                   {"in":2,"out":2,"weight":[[1,-1],[2,0]],"bias":[0,-1],"activation":"relu"},
                   {"in":2,"out":1,"weight":[[1,1]],"bias":[0.5],"activation":"none"}]}""";
@@ -67,13 +73,22 @@ class ModelIoTest {
 
     @Test
     void shouldNameTheFaultyFieldInBadJson() {
-        String json = """
+        String json =
+                """
                 {"format":"mlp-json/1","inputSize":2,"layers":[
                   {"in":2,"out":1,"weight":[[1]],"bias":[0],"activation":"none"}]}""";
-        assertThatThrownBy(() -> ModelIo.readJson(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))))
+        assertThatThrownBy(
+                        () ->
+                                ModelIo.readJson(
+                                        new ByteArrayInputStream(
+                                                json.getBytes(StandardCharsets.UTF_8))))
                 .hasMessageContaining("layers[0].weight[0] must be an array of 2 numbers");
         String wrongActivation = json.replace("[[1]]", "[[1,2]]").replace("\"none\"", "\"relu\"");
-        assertThatThrownBy(() -> ModelIo.readJson(new ByteArrayInputStream(wrongActivation.getBytes(StandardCharsets.UTF_8))))
+        assertThatThrownBy(
+                        () ->
+                                ModelIo.readJson(
+                                        new ByteArrayInputStream(
+                                                wrongActivation.getBytes(StandardCharsets.UTF_8))))
                 .hasMessageContaining("activation");
     }
 
@@ -81,6 +96,7 @@ class ModelIoTest {
     void shouldRejectAFileThatIsNotAModel() throws IOException {
         Path file = dir.resolve("junk.avro");
         Files.writeString(file, "hello");
-        assertThatThrownBy(() -> ModelIo.read(file)).hasMessageContaining("not a robustflow model file");
+        assertThatThrownBy(() -> ModelIo.read(file))
+                .hasMessageContaining("not a robustflow model file");
     }
 }

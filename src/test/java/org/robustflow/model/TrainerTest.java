@@ -22,7 +22,9 @@ class TrainerTest {
         Trainer.Settings settings = new Trainer.Settings(List.of(16), 1, 100, 1e-3, 3L);
         Mlp first = new Trainer(settings).train(train, null, new Trainer.Listener() {});
         Mlp second = new Trainer(settings).train(train, null, new Trainer.Listener() {});
-        Mlp otherSeed = new Trainer(new Trainer.Settings(List.of(16), 1, 100, 1e-3, 4L)).train(train, null, new Trainer.Listener() {});
+        Mlp otherSeed =
+                new Trainer(new Trainer.Settings(List.of(16), 1, 100, 1e-3, 4L))
+                        .train(train, null, new Trainer.Listener() {});
         assertThat(second.version()).isEqualTo(first.version());
         assertThat(otherSeed.version()).isNotEqualTo(first.version());
     }
@@ -31,13 +33,16 @@ class TrainerTest {
     void shouldReportEveryEpochAndLowerTheLoss() {
         MnistDataset train = Fixtures.mnistTrain().head(5_000);
         List<Trainer.EpochStats> epochs = new java.util.ArrayList<>();
-        new Trainer(new Trainer.Settings(List.of(32), 3, 100, 1e-3, 1L)).train(train, Fixtures.mnistTest().head(1000),
-                new Trainer.Listener() {
-                    @Override
-                    public void onEpoch(Trainer.EpochStats stats) {
-                        epochs.add(stats);
-                    }
-                });
+        new Trainer(new Trainer.Settings(List.of(32), 3, 100, 1e-3, 1L))
+                .train(
+                        train,
+                        Fixtures.mnistTest().head(1000),
+                        new Trainer.Listener() {
+                            @Override
+                            public void onEpoch(Trainer.EpochStats stats) {
+                                epochs.add(stats);
+                            }
+                        });
         assertThat(epochs).extracting(Trainer.EpochStats::epoch).containsExactly(1, 2, 3);
         assertThat(epochs.get(2).meanLoss()).isLessThan(epochs.get(0).meanLoss());
         assertThat(epochs.get(2).testAccuracy()).isGreaterThan(0.8);

@@ -4,6 +4,7 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.robustflow.attack.Pgd;
@@ -11,7 +12,6 @@ import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Verdict;
-import org.robustflow.verify.Sweep;
 import org.robustflow.model.Mlp;
 import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.ImageEvent;
@@ -20,6 +20,7 @@ import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.testutils.PipelineFixtures;
 import org.robustflow.verify.Decision;
+import org.robustflow.verify.Sweep;
 
 import java.util.HashSet;
 import java.util.List;
@@ -36,21 +37,37 @@ class VerificationJobITCase {
     private static final double[] EPS = {0.0005, 0.001, 0.002, 0.01};
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
 
-    private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick) throws Exception {
-        return run(pick, IMAGES, JobConfig.builder().method("box").attack(false).milp(-1, 0, 1).eps(EPS).boundParallelism(2).resultIntervalMs(50).build());
+    private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick)
+            throws Exception {
+        return run(
+                pick,
+                IMAGES,
+                JobConfig.builder()
+                        .method("box")
+                        .attack(false)
+                        .milp(-1, 0, 1)
+                        .eps(EPS)
+                        .boundParallelism(2)
+                        .resultIntervalMs(50)
+                        .build());
     }
 
-    private static Outputs run(Function<VerificationJob.Outputs, DataStream<?>> pick, int count, JobConfig cfg) throws Exception {
+    private static Outputs run(
+            Function<VerificationJob.Outputs, DataStream<?>> pick, int count, JobConfig cfg)
+            throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         List<ImageEvent> images = PipelineFixtures.images("run-1", count);
         DataStream<ImageEvent> imageStream = env.fromData(images);
-        DataStream<ModelEvent> models = env.fromData(PipelineFixtures.modelEvent(Fixtures.defaultModel()));
+        DataStream<ModelEvent> models =
+                env.fromData(PipelineFixtures.modelEvent(Fixtures.defaultModel()));
         VerificationJob.Outputs outputs = VerificationJob.build(imageStream, models, cfg);
         return new Outputs(pick.apply(outputs).executeAndCollect(100_000));
     }
@@ -60,13 +77,17 @@ class VerificationJobITCase {
     @Test
     void shouldMatchTheOfflineSweepExactly() throws Exception {
         @SuppressWarnings("unchecked")
-        List<AccuracyEvent> results = (List<AccuracyEvent>) run(VerificationJob.Outputs::results).items();
-        Map<String, AccuracyEvent> finals = results.stream().filter(a -> a.complete)
-                .collect(Collectors.toMap(a -> EpsilonGrid.key(a.eps), a -> a));
+        List<AccuracyEvent> results =
+                (List<AccuracyEvent>) run(VerificationJob.Outputs::results).items();
+        Map<String, AccuracyEvent> finals =
+                results.stream()
+                        .filter(a -> a.complete)
+                        .collect(Collectors.toMap(a -> EpsilonGrid.key(a.eps), a -> a));
         assertThat(finals).hasSize(EPS.length);
 
         Mlp mlp = Fixtures.defaultModel();
-        Sweep.Report expected = Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), EPS, 1, 64, k -> {});
+        Sweep.Report expected =
+                Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), EPS, 1, 64, k -> {});
         for (int e = 0; e < EPS.length; e++) {
             AccuracyEvent a = finals.get(EpsilonGrid.key(EPS[e]));
             assertThat(a.seen).isEqualTo(IMAGES);
@@ -80,7 +101,8 @@ class VerificationJobITCase {
     @Test
     void shouldEmitEveryVerdictExactlyOnce() throws Exception {
         @SuppressWarnings("unchecked")
-        List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts).items();
+        List<VerdictEvent> verdicts =
+                (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts).items();
         assertThat(verdicts).hasSize(IMAGES * EPS.length);
         Set<String> pairs = new HashSet<>();
         for (VerdictEvent v : verdicts) {
@@ -93,14 +115,30 @@ class VerificationJobITCase {
     void shouldMatchOfflineCrownAndPgdWithRecheckedWitnesses() throws Exception {
         int count = 60;
         double[] eps = {0.01, 0.03};
-        JobConfig cfg = JobConfig.builder().method("crown").attack(true).milp(-1, 0, 1).eps(eps).boundParallelism(2).resultIntervalMs(50).build();
+        JobConfig cfg =
+                JobConfig.builder()
+                        .method("crown")
+                        .attack(true)
+                        .milp(-1, 0, 1)
+                        .eps(eps)
+                        .boundParallelism(2)
+                        .resultIntervalMs(50)
+                        .build();
         @SuppressWarnings("unchecked")
-        List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
+        List<VerdictEvent> verdicts =
+                (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
         assertThat(verdicts).hasSize(count * eps.length);
 
         Mlp mlp = Fixtures.defaultModel();
-        Sweep.Report expected = Sweep.run(new CrownCertifier(mlp), new Pgd(mlp, Pgd.Settings.defaults()),
-                Fixtures.mnistTest().head(count), eps, 1, 16, k -> {});
+        Sweep.Report expected =
+                Sweep.run(
+                        new CrownCertifier(mlp),
+                        new Pgd(mlp, Pgd.Settings.defaults()),
+                        Fixtures.mnistTest().head(count),
+                        eps,
+                        1,
+                        16,
+                        k -> {});
         for (VerdictEvent v : verdicts) {
             int e = v.eps == eps[0] ? 0 : 1;
             Decision d = expected.results()[(int) v.imageId][e];
@@ -114,20 +152,31 @@ class VerificationJobITCase {
                 assertThat(v.witness).isNull();
             }
         }
-        assertThat(verdicts).anyMatch(v -> v.verdict == Verdict.FALSIFIED).anyMatch(v -> v.verdict == Verdict.CERTIFIED);
+        assertThat(verdicts)
+                .anyMatch(v -> v.verdict == Verdict.FALSIFIED)
+                .anyMatch(v -> v.verdict == Verdict.CERTIFIED);
     }
 
     @Test
     void shouldRouteSmallUndecidedPairsToMilpAndKeepAggregatesExact() throws Exception {
         int count = 40;
         double[] eps = {0.01, 0.02};
-        JobConfig cfg = JobConfig.builder().method("crown").attack(true).milp(40, 10_000, 2).eps(eps).boundParallelism(2)
-                .resultIntervalMs(50).build();
+        JobConfig cfg =
+                JobConfig.builder()
+                        .method("crown")
+                        .attack(true)
+                        .milp(40, 10_000, 2)
+                        .eps(eps)
+                        .boundParallelism(2)
+                        .resultIntervalMs(50)
+                        .build();
         Mlp mlp = Fixtures.defaultModel();
         @SuppressWarnings("unchecked")
-        List<VerdictEvent> verdicts = (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
+        List<VerdictEvent> verdicts =
+                (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
         assertThat(verdicts).hasSize(count * eps.length);
-        assertThat(verdicts.stream().map(v -> v.imageId + "@" + v.eps).distinct().count()).isEqualTo(count * eps.length);
+        assertThat(verdicts.stream().map(v -> v.imageId + "@" + v.eps).distinct().count())
+                .isEqualTo(count * eps.length);
         assertThat(verdicts).anyMatch(v -> v.method.equals("milp"));
         for (VerdictEvent v : verdicts) {
             if (v.verdict == Verdict.FALSIFIED) {
@@ -137,13 +186,38 @@ class VerificationJobITCase {
             }
         }
 
-        // Verdicts and aggregates from one run (MILP time limits make two runs differ in principle).
+        // Verdicts and aggregates from one run (MILP time limits make two runs differ in
+        // principle).
         @SuppressWarnings("unchecked")
-        List<String> lines = (List<String>) run(o -> o.verdicts().map(v -> "V," + v.eps + "," + v.verdict)
-                .union(o.results().filter(a -> a.complete).map(a -> "A," + a.eps + "," + a.seen + "," + a.certified + "," + a.falsified)),
-                count, cfg).items();
+        List<String> lines =
+                (List<String>)
+                        run(
+                                        o ->
+                                                o.verdicts()
+                                                        .map(v -> "V," + v.eps + "," + v.verdict)
+                                                        .union(
+                                                                o.results()
+                                                                        .filter(a -> a.complete)
+                                                                        .map(
+                                                                                a ->
+                                                                                        "A,"
+                                                                                                + a.eps
+                                                                                                + ","
+                                                                                                + a.seen
+                                                                                                + ","
+                                                                                                + a.certified
+                                                                                                + ","
+                                                                                                + a.falsified)),
+                                        count,
+                                        cfg)
+                                .items();
         for (double e : eps) {
-            String[] last = lines.stream().filter(l -> l.startsWith("A," + e + ",")).findFirst().orElseThrow().split(",");
+            String[] last =
+                    lines.stream()
+                            .filter(l -> l.startsWith("A," + e + ","))
+                            .findFirst()
+                            .orElseThrow()
+                            .split(",");
             long certified = lines.stream().filter(l -> l.equals("V," + e + ",CERTIFIED")).count();
             long falsified = lines.stream().filter(l -> l.equals("V," + e + ",FALSIFIED")).count();
             assertThat(Long.parseLong(last[2])).isEqualTo(count);

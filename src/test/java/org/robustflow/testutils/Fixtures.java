@@ -15,9 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Shared test data: the shipped MNIST, the default model (trained once per build), small random nets. */
+/**
+ * Shared test data: the shipped MNIST, the default model (trained once per build), small random
+ * nets.
+ */
 public final class Fixtures {
     public static final Path MNIST_DIR = Path.of("data", "mnist");
+
     /** Cached per build so every test class in the run shares one training. */
     private static final Path DEFAULT_MODEL = Path.of("target", "test-models", "default.avro");
 
@@ -47,9 +51,12 @@ public final class Fixtures {
         if (defaultModel == null) {
             try {
                 if (!Files.exists(DEFAULT_MODEL)) {
-                    Mlp mlp = new Trainer(Trainer.Settings.defaults()).train(mnistTrain(), null, new Trainer.Listener() {});
+                    Mlp mlp =
+                            new Trainer(Trainer.Settings.defaults())
+                                    .train(mnistTrain(), null, new Trainer.Listener() {});
                     double accuracy = Trainer.accuracy(mlp, mnistTest());
-                    ModelIo.write(ModelIo.toSnapshot(mlp, null, accuracy, "test fixture"), DEFAULT_MODEL);
+                    ModelIo.write(
+                            ModelIo.toSnapshot(mlp, null, accuracy, "test fixture"), DEFAULT_MODEL);
                 }
                 var snapshot = ModelIo.read(DEFAULT_MODEL);
                 defaultModel = ModelIo.toMlp(snapshot);

@@ -19,7 +19,8 @@ public final class PipelineFixtures {
 
     public static ImageEvent image(String runId, int index, int expectedTotal) {
         MnistDataset test = Fixtures.mnistTest();
-        return new ImageEvent(runId, index, test.label(index), 28, 28, test.rawPixels(index), expectedTotal);
+        return new ImageEvent(
+                runId, index, test.label(index), 28, 28, test.rawPixels(index), expectedTotal);
     }
 
     /** The first {@code count} test images as one run. */

@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An independent box-bound implementation to check the production one against: plain Java, one point
- * at a time, in the lower/upper form (positive weights take the lower bound to the lower bound,
- * negative weights the upper bound), with no rounding guard.
+ * An independent box-bound implementation to check the production one against: plain Java, one
+ * point at a time, in the lower/upper form (positive weights take the lower bound to the lower
+ * bound, negative weights the upper bound), with no rounding guard.
  */
 public final class ReferenceIntervalPropagation {
     private ReferenceIntervalPropagation() {}

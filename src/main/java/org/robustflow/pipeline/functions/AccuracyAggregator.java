@@ -7,6 +7,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
@@ -19,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Counts verdicts per (run, model version, eps) and emits robust-accuracy updates.
  *
  * <p>Updates are rate-limited: the first verdict after an emission arms a processing-time timer
- * {@code intervalMs} ahead, which emits the counts as they are then. When the count reaches the run's
- * expected total, a final record with {@code complete = true} goes out at once and the timer is dropped.
+ * {@code intervalMs} ahead, which emits the counts as they are then. When the count reaches the
+ * run's expected total, a final record with {@code complete = true} goes out at once and the timer
+ * is dropped.
  */
 @VisibleForTesting
 public class AccuracyAggregator extends KeyedProcessFunction<String, VerdictEvent, AccuracyEvent> {
@@ -28,7 +30,8 @@ public class AccuracyAggregator extends KeyedProcessFunction<String, VerdictEven
 
     static final ValueStateDescriptor<AccuracyEvent> COUNTS =
             new ValueStateDescriptor<>("accuracy", TypeInformation.of(AccuracyEvent.class));
-    static final ValueStateDescriptor<Long> TIMER = new ValueStateDescriptor<>("pending-timer", Long.class);
+    static final ValueStateDescriptor<Long> TIMER =
+            new ValueStateDescriptor<>("pending-timer", Long.class);
 
     private final long intervalMs;
     private transient ValueState<AccuracyEvent> counts;
@@ -52,7 +55,8 @@ public class AccuracyAggregator extends KeyedProcessFunction<String, VerdictEven
     }
 
     @Override
-    public void processElement(VerdictEvent v, Context ctx, Collector<AccuracyEvent> out) throws Exception {
+    public void processElement(VerdictEvent v, Context ctx, Collector<AccuracyEvent> out)
+            throws Exception {
         AccuracyEvent a = counts.value();
         if (a == null) {
             a = new AccuracyEvent();
@@ -104,7 +108,8 @@ public class AccuracyAggregator extends KeyedProcessFunction<String, VerdictEven
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<AccuracyEvent> out) throws Exception {
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<AccuracyEvent> out)
+            throws Exception {
         timer.clear();
         AccuracyEvent a = counts.value();
         if (a != null && !a.complete) {
@@ -115,10 +120,15 @@ public class AccuracyAggregator extends KeyedProcessFunction<String, VerdictEven
 
     /** Certified count per eps, shown in the dashboard as eps.&lt;value&gt;.certified. */
     private AtomicLong certifiedGauge(double eps) {
-        return certifiedByEps.computeIfAbsent(EpsilonGrid.key(eps), key -> {
-            AtomicLong value = new AtomicLong();
-            getRuntimeContext().getMetricGroup().addGroup("eps", key).gauge("certified", value::get);
-            return value;
-        });
+        return certifiedByEps.computeIfAbsent(
+                EpsilonGrid.key(eps),
+                key -> {
+                    AtomicLong value = new AtomicLong();
+                    getRuntimeContext()
+                            .getMetricGroup()
+                            .addGroup("eps", key)
+                            .gauge("certified", value::get);
+                    return value;
+                });
     }
 }

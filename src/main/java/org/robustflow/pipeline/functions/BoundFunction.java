@@ -8,6 +8,7 @@ import org.apache.flink.metrics.Meter;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+
 import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.Verdict;
@@ -21,15 +22,16 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Decides one (image, eps) task under the task's model version: sound bounds (box or crown), then a PGD
- * attack on what the bounds leave undecided. Pairs still undecided with few enough unstable ReLUs go on
- * to the MILP operator through {@link #TO_MILP} instead of becoming verdicts here.
+ * Decides one (image, eps) task under the task's model version: sound bounds (box or crown), then a
+ * PGD attack on what the bounds leave undecided. Pairs still undecided with few enough unstable
+ * ReLUs go on to the MILP operator through {@link #TO_MILP} instead of becoming verdicts here.
  */
 @VisibleForTesting
 public class BoundFunction extends TaskFunction {
     private static final long serialVersionUID = 1L;
 
-    public static final OutputTag<VerificationTask> TO_MILP = new OutputTag<>("to-milp", TypeInformation.of(VerificationTask.class));
+    public static final OutputTag<VerificationTask> TO_MILP =
+            new OutputTag<>("to-milp", TypeInformation.of(VerificationTask.class));
 
     private final String method;
     private final Pgd.Settings attack;
@@ -43,7 +45,8 @@ public class BoundFunction extends TaskFunction {
     /**
      * @param method bound method, see {@link Certifier#of}
      * @param attack PGD settings for pairs the bounds leave undecided; null for bounds only
-     * @param milpMaxUnstable undecided pairs with at most this many unstable ReLUs go to MILP; -1 for none
+     * @param milpMaxUnstable undecided pairs with at most this many unstable ReLUs go to MILP; -1
+     *     for none
      */
     public BoundFunction(String method, Pgd.Settings attack, int milpMaxUnstable) {
         super("tasks-waiting-for-model");
@@ -57,21 +60,34 @@ public class BoundFunction extends TaskFunction {
         super.open(openContext);
         certifiers = new HashMap<>();
         attacks = new HashMap<>();
-        verdictsPerSecond = getRuntimeContext().getMetricGroup().meter("verdictsPerSecond", new MeterView(10));
+        verdictsPerSecond =
+                getRuntimeContext().getMetricGroup().meter("verdictsPerSecond", new MeterView(10));
         certified = getRuntimeContext().getMetricGroup().counter("certified");
         routedToMilp = getRuntimeContext().getMetricGroup().counter("routedToMilp");
     }
 
     @Override
-    void decide(VerificationTask task, String modelVersion, Mlp mlp, Collector<VerdictEvent> out,
+    void decide(
+            VerificationTask task,
+            String modelVersion,
+            Mlp mlp,
+            Collector<VerdictEvent> out,
             SideOutput side) {
         long start = System.nanoTime();
-        Certifier certifier = certifiers.computeIfAbsent(modelVersion, v -> Certifier.of(method, mlp));
+        Certifier certifier =
+                certifiers.computeIfAbsent(modelVersion, v -> Certifier.of(method, mlp));
         double[] x = task.scaledPixels();
-        Certifier.Result r = certifier.certify(x, new int[] {task.label}, new int[] {0}, new double[] {task.eps})[0];
+        Certifier.Result r =
+                certifier
+                        .certify(x, new int[] {task.label}, new int[] {0}, new double[] {task.eps})[
+                        0];
         long boundMicros = (System.nanoTime() - start) / 1000;
-        Pgd pgd = attack == null ? null : attacks.computeIfAbsent(modelVersion, v -> new Pgd(mlp, attack));
-        Decision decision = Sweep.decide(r, certifier.method(), boundMicros, pgd, x, task.label, task.eps);
+        Pgd pgd =
+                attack == null
+                        ? null
+                        : attacks.computeIfAbsent(modelVersion, v -> new Pgd(mlp, attack));
+        Decision decision =
+                Sweep.decide(r, certifier.method(), boundMicros, pgd, x, task.label, task.eps);
         if (decision.verdict() == Verdict.UNKNOWN && decision.unstableRelus() <= milpMaxUnstable) {
             routedToMilp.inc();
             side.emit(TO_MILP, task);

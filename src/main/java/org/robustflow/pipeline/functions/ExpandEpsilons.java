@@ -9,6 +9,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+
 import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 import org.robustflow.pipeline.records.ModelEvent;
@@ -19,16 +20,19 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Fans each image out to one {@link VerificationTask} per eps under the newest model version.
  *
- * <p>Images that arrive before any model wait in keyed state and are released when the first valid model
- * is broadcast; none is dropped. A model whose shape does not fit the images goes to the dead-letter
- * output (once, from subtask 0, since every instance receives the broadcast) and is ignored.
+ * <p>Images that arrive before any model wait in keyed state and are released when the first valid
+ * model is broadcast; none is dropped. A model whose shape does not fit the images goes to the
+ * dead-letter output (once, from subtask 0, since every instance receives the broadcast) and is
+ * ignored.
  */
 @VisibleForTesting
-public class ExpandEpsilons extends KeyedBroadcastProcessFunction<String, ImageEvent, ModelEvent, VerificationTask> {
+public class ExpandEpsilons
+        extends KeyedBroadcastProcessFunction<String, ImageEvent, ModelEvent, VerificationTask> {
     private static final long serialVersionUID = 1L;
 
     static final ListStateDescriptor<ImageEvent> PENDING =
-            new ListStateDescriptor<>("images-waiting-for-model", TypeInformation.of(ImageEvent.class));
+            new ListStateDescriptor<>(
+                    "images-waiting-for-model", TypeInformation.of(ImageEvent.class));
 
     private final double[] eps;
     private final int inputSize;
@@ -50,7 +54,9 @@ public class ExpandEpsilons extends KeyedBroadcastProcessFunction<String, ImageE
     }
 
     @Override
-    public void processElement(ImageEvent image, ReadOnlyContext ctx, Collector<VerificationTask> out) throws Exception {
+    public void processElement(
+            ImageEvent image, ReadOnlyContext ctx, Collector<VerificationTask> out)
+            throws Exception {
         ModelEvent latest = ctx.getBroadcastState(ModelStates.MODELS).get(ModelStates.LATEST);
         if (latest == null) {
             pending.add(image);
@@ -61,7 +67,8 @@ public class ExpandEpsilons extends KeyedBroadcastProcessFunction<String, ImageE
     }
 
     @Override
-    public void processBroadcastElement(ModelEvent model, Context ctx, Collector<VerificationTask> out) throws Exception {
+    public void processBroadcastElement(
+            ModelEvent model, Context ctx, Collector<VerificationTask> out) throws Exception {
         String problem;
         try {
             problem = ModelRegistry.shapeProblem(ModelRegistry.decode(model), inputSize);
@@ -70,8 +77,10 @@ public class ExpandEpsilons extends KeyedBroadcastProcessFunction<String, ImageE
         }
         if (problem != null) {
             if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
-                ctx.output(ModelStates.DEAD_LETTERS,
-                        new DeadLetterEvent(ModelStates.MODELS_SOURCE, -1, -1, problem, model.snapshot));
+                ctx.output(
+                        ModelStates.DEAD_LETTERS,
+                        new DeadLetterEvent(
+                                ModelStates.MODELS_SOURCE, -1, -1, problem, model.snapshot));
             }
             return;
         }
@@ -80,13 +89,15 @@ public class ExpandEpsilons extends KeyedBroadcastProcessFunction<String, ImageE
         models.put(model.version, model);
         models.put(ModelStates.LATEST, model);
         if (first) {
-            ctx.applyToKeyedState(PENDING, (key, state) -> {
-                for (ImageEvent image : state.get()) {
-                    expand(image, model.version, out);
-                    waiting.decrementAndGet();
-                }
-                state.clear();
-            });
+            ctx.applyToKeyedState(
+                    PENDING,
+                    (key, state) -> {
+                        for (ImageEvent image : state.get()) {
+                            expand(image, model.version, out);
+                            waiting.decrementAndGet();
+                        }
+                        state.clear();
+                    });
         }
     }
 

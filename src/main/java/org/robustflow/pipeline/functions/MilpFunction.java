@@ -4,6 +4,7 @@ import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
+
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.milp.MilpResult;
@@ -17,9 +18,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Decides the small pairs the bounds and the attack left open with an exact MILP query, under a time
- * limit: CERTIFIED, FALSIFIED (with a re-checked witness) or TIMEOUT. Runs as its own operator, with its
- * own parallelism, so a slow query holds back only MILP work.
+ * Decides the small pairs the bounds and the attack left open with an exact MILP query, under a
+ * time limit: CERTIFIED, FALSIFIED (with a re-checked witness) or TIMEOUT. Runs as its own
+ * operator, with its own parallelism, so a slow query holds back only MILP work.
  */
 @VisibleForTesting
 public class MilpFunction extends TaskFunction {
@@ -48,12 +49,18 @@ public class MilpFunction extends TaskFunction {
     }
 
     @Override
-    void decide(VerificationTask task, String modelVersion, Mlp mlp, Collector<VerdictEvent> out,
+    void decide(
+            VerificationTask task,
+            String modelVersion,
+            Mlp mlp,
+            Collector<VerdictEvent> out,
             SideOutput side) {
         double[] x = task.scaledPixels();
         double[][] box = InputBox.of(x, task.eps);
-        CrownPropagator.RowBounds bounds = propagators.computeIfAbsent(modelVersion, v -> new CrownPropagator(mlp))
-                .bound(box[0], box[1], task.label);
+        CrownPropagator.RowBounds bounds =
+                propagators
+                        .computeIfAbsent(modelVersion, v -> new CrownPropagator(mlp))
+                        .bound(box[0], box[1], task.label);
         MilpResult r = verifier.verify(mlp, x, task.label, task.eps, bounds, timeLimitMs);
         switch (r.verdict()) {
             case CERTIFIED -> certified.inc();
@@ -61,7 +68,17 @@ public class MilpFunction extends TaskFunction {
             default -> timedOut.inc();
         }
         double margin = java.util.Arrays.stream(bounds.marginLower()).min().orElse(Double.NaN);
-        out.collect(new VerdictEvent(task, new Decision(r.verdict(), "milp", task.label, margin, bounds.unstableRelus(),
-                r.micros(), r.witness(), r.witnessClass())));
+        out.collect(
+                new VerdictEvent(
+                        task,
+                        new Decision(
+                                r.verdict(),
+                                "milp",
+                                task.label,
+                                margin,
+                                bounds.unstableRelus(),
+                                r.micros(),
+                                r.witness(),
+                                r.witnessClass())));
     }
 }

@@ -10,8 +10,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Decodes model events into networks once per operator instance. Not state: a cache rebuilt from the
- * broadcast state after a restore.
+ * Decodes model events into networks once per operator instance. Not state: a cache rebuilt from
+ * the broadcast state after a restore.
  */
 final class ModelRegistry {
     private final Map<String, Mlp> byVersion = new HashMap<>();
@@ -24,7 +24,8 @@ final class ModelRegistry {
     /**
      * Decodes and checks a model event.
      *
-     * @throws IllegalArgumentException with the reason if the bytes are not a model or its shape does not fit
+     * @throws IllegalArgumentException with the reason if the bytes are not a model or its shape
+     *     does not fit
      */
     static Mlp decode(ModelEvent event) {
         ModelSnapshot snapshot;
@@ -36,13 +37,24 @@ final class ModelRegistry {
         return ModelIo.toMlp(snapshot);
     }
 
-    /** Why {@code mlp} cannot classify images of {@code inputSize} pixels into 10 classes, or null. */
+    /**
+     * Why {@code mlp} cannot classify images of {@code inputSize} pixels into 10 classes, or null.
+     */
     static String shapeProblem(Mlp mlp, int inputSize) {
         if (mlp.inputSize() != inputSize) {
-            return "model " + mlp.architecture() + " takes " + mlp.inputSize() + " inputs, images have " + inputSize;
+            return "model "
+                    + mlp.architecture()
+                    + " takes "
+                    + mlp.inputSize()
+                    + " inputs, images have "
+                    + inputSize;
         }
         if (mlp.numClasses() != 10) {
-            return "model " + mlp.architecture() + " has " + mlp.numClasses() + " outputs, not 10 classes";
+            return "model "
+                    + mlp.architecture()
+                    + " has "
+                    + mlp.numClasses()
+                    + " outputs, not 10 classes";
         }
         return null;
     }

@@ -4,6 +4,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.util.OutputTag;
+
 import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ModelEvent;
 

@@ -6,6 +6,7 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+
 import org.robustflow.model.Mlp;
 import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
@@ -17,10 +18,11 @@ import java.util.List;
 /**
  * An operator that decides (image, eps) tasks under the model version each task names.
  *
- * <p>Broadcast and task channels are not ordered against each other, so a task may arrive before its
- * model reaches this instance: it then waits in keyed state until the model does.
+ * <p>Broadcast and task channels are not ordered against each other, so a task may arrive before
+ * its model reaches this instance: it then waits in keyed state until the model does.
  */
-abstract class TaskFunction extends KeyedBroadcastProcessFunction<String, VerificationTask, ModelEvent, VerdictEvent> {
+abstract class TaskFunction
+        extends KeyedBroadcastProcessFunction<String, VerificationTask, ModelEvent, VerdictEvent> {
     private static final long serialVersionUID = 1L;
 
     private final ListStateDescriptor<VerificationTask> pendingDescriptor;
@@ -28,7 +30,9 @@ abstract class TaskFunction extends KeyedBroadcastProcessFunction<String, Verifi
     private transient ModelRegistry registry;
 
     TaskFunction(String pendingStateName) {
-        this.pendingDescriptor = new ListStateDescriptor<>(pendingStateName, TypeInformation.of(VerificationTask.class));
+        this.pendingDescriptor =
+                new ListStateDescriptor<>(
+                        pendingStateName, TypeInformation.of(VerificationTask.class));
     }
 
     /** Where a task can be routed instead of becoming a verdict. */
@@ -36,8 +40,14 @@ abstract class TaskFunction extends KeyedBroadcastProcessFunction<String, Verifi
         void emit(org.apache.flink.util.OutputTag<VerificationTask> tag, VerificationTask task);
     }
 
-    /** Decides one task; emits a verdict on {@code out} or routes the task on through {@code side}. */
-    abstract void decide(VerificationTask task, String modelVersion, Mlp mlp, Collector<VerdictEvent> out,
+    /**
+     * Decides one task; emits a verdict on {@code out} or routes the task on through {@code side}.
+     */
+    abstract void decide(
+            VerificationTask task,
+            String modelVersion,
+            Mlp mlp,
+            Collector<VerdictEvent> out,
             SideOutput side);
 
     @Override
@@ -47,7 +57,9 @@ abstract class TaskFunction extends KeyedBroadcastProcessFunction<String, Verifi
     }
 
     @Override
-    public void processElement(VerificationTask task, ReadOnlyContext ctx, Collector<VerdictEvent> out) throws Exception {
+    public void processElement(
+            VerificationTask task, ReadOnlyContext ctx, Collector<VerdictEvent> out)
+            throws Exception {
         ModelEvent model = ctx.getBroadcastState(ModelStates.MODELS).get(task.modelVersion);
         if (model == null) {
             pending.add(task);
@@ -57,7 +69,8 @@ abstract class TaskFunction extends KeyedBroadcastProcessFunction<String, Verifi
     }
 
     @Override
-    public void processBroadcastElement(ModelEvent model, Context ctx, Collector<VerdictEvent> out) throws Exception {
+    public void processBroadcastElement(ModelEvent model, Context ctx, Collector<VerdictEvent> out)
+            throws Exception {
         Mlp mlp;
         try {
             mlp = registry.get(model);
@@ -65,16 +78,18 @@ abstract class TaskFunction extends KeyedBroadcastProcessFunction<String, Verifi
             return; // ExpandEpsilons reports it; no task ever names an invalid model
         }
         ctx.getBroadcastState(ModelStates.MODELS).put(model.version, model);
-        ctx.applyToKeyedState(pendingDescriptor, (key, state) -> {
-            List<VerificationTask> stillWaiting = new ArrayList<>();
-            for (VerificationTask task : state.get()) {
-                if (task.modelVersion.equals(model.version)) {
-                    decide(task, model.version, mlp, out, ctx::output);
-                } else {
-                    stillWaiting.add(task);
-                }
-            }
-            state.update(stillWaiting);
-        });
+        ctx.applyToKeyedState(
+                pendingDescriptor,
+                (key, state) -> {
+                    List<VerificationTask> stillWaiting = new ArrayList<>();
+                    for (VerificationTask task : state.get()) {
+                        if (task.modelVersion.equals(model.version)) {
+                            decide(task, model.version, mlp, out, ctx::output);
+                        } else {
+                            stillWaiting.add(task);
+                        }
+                    }
+                    state.update(stillWaiting);
+                });
     }
 }

@@ -5,6 +5,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.Collector;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.robustflow.avro.MnistImage;
 import org.robustflow.data.AvroCodec;
@@ -12,11 +13,12 @@ import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 
 /**
- * Reads images from Kafka and never throws: a message that does not decode, or an image the job cannot
- * use (pixel count, label out of range), comes out as a dead letter with the reason and the original
- * bytes, so one bad message never stops the job.
+ * Reads images from Kafka and never throws: a message that does not decode, or an image the job
+ * cannot use (pixel count, label out of range), comes out as a dead letter with the reason and the
+ * original bytes, so one bad message never stops the job.
  */
-public final class ImageDeserializer implements KafkaRecordDeserializationSchema<Either<DeadLetterEvent, ImageEvent>> {
+public final class ImageDeserializer
+        implements KafkaRecordDeserializationSchema<Either<DeadLetterEvent, ImageEvent>> {
     private static final long serialVersionUID = 1L;
 
     private final int inputSize;
@@ -27,7 +29,9 @@ public final class ImageDeserializer implements KafkaRecordDeserializationSchema
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Either<DeadLetterEvent, ImageEvent>> out) {
+    public void deserialize(
+            ConsumerRecord<byte[], byte[]> record,
+            Collector<Either<DeadLetterEvent, ImageEvent>> out) {
         if (codec == null) {
             codec = AvroCodec.of(MnistImage.class);
         }
@@ -42,7 +46,14 @@ public final class ImageDeserializer implements KafkaRecordDeserializationSchema
         } catch (Exception e) {
             problem = e.getMessage();
         }
-        out.collect(Either.Left(new DeadLetterEvent(record.topic(), record.partition(), record.offset(), problem, record.value())));
+        out.collect(
+                Either.Left(
+                        new DeadLetterEvent(
+                                record.topic(),
+                                record.partition(),
+                                record.offset(),
+                                problem,
+                                record.value())));
     }
 
     @Override

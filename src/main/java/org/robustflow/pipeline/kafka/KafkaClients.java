@@ -40,7 +40,9 @@ public final class KafkaClients {
         return new KafkaProducer<>(p);
     }
 
-    /** A consumer that sees only committed transactions, from the earliest offset, in its own group. */
+    /**
+     * A consumer that sees only committed transactions, from the earliest offset, in its own group.
+     */
     public static KafkaConsumer<byte[], byte[]> committedReader(Topics topics) {
         Properties p = topics.clientProperties();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "robustflow-reader-" + UUID.randomUUID());
@@ -48,26 +50,30 @@ public final class KafkaClients {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
         return new KafkaConsumer<>(p);
     }
 
     /**
-     * Every committed message value on {@code topic}, read until nothing new arrives for {@code idle}.
-     * Partitions are assigned directly, not through a consumer group: right after a broker restart the
-     * group coordinator can take longer than {@code idle} to answer.
+     * Every committed message value on {@code topic}, read until nothing new arrives for {@code
+     * idle}. Partitions are assigned directly, not through a consumer group: right after a broker
+     * restart the group coordinator can take longer than {@code idle} to answer.
      */
     public static List<byte[]> readCommitted(Topics topics, String topic, Duration idle) {
         List<byte[]> values = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = committedReader(topics)) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition()))
-                    .toList();
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition()))
+                            .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(60));
             long idleSince = System.currentTimeMillis();
-            while (System.currentTimeMillis() - idleSince < idle.toMillis() || !reached(consumer, end)) {
+            while (System.currentTimeMillis() - idleSince < idle.toMillis()
+                    || !reached(consumer, end)) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     values.add(r.value());
                     idleSince = System.currentTimeMillis();
@@ -81,7 +87,8 @@ public final class KafkaClients {
     }
 
     /** Whether the consumer's positions are at the end offsets taken when reading started. */
-    private static boolean reached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
+    private static boolean reached(
+            KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
         for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
             if (consumer.position(e.getKey(), Duration.ofSeconds(30)) < e.getValue()) {
                 return false;
@@ -90,9 +97,16 @@ public final class KafkaClients {
         return true;
     }
 
-    public static void publishModel(KafkaProducer<byte[], byte[]> producer, String topic, ModelSnapshot snapshot) throws Exception {
+    public static void publishModel(
+            KafkaProducer<byte[], byte[]> producer, String topic, ModelSnapshot snapshot)
+            throws Exception {
         byte[] value = AvroCodec.of(ModelSnapshot.class).encode(snapshot);
-        producer.send(new ProducerRecord<>(topic, snapshot.getVersion().getBytes(StandardCharsets.UTF_8), value)).get();
+        producer.send(
+                        new ProducerRecord<>(
+                                topic,
+                                snapshot.getVersion().getBytes(StandardCharsets.UTF_8),
+                                value))
+                .get();
     }
 
     /**
@@ -101,8 +115,15 @@ public final class KafkaClients {
      * @param ratePerSecond at most this many images per second; 0 for no limit
      * @param progress told after each image
      */
-    public static void produceImages(KafkaProducer<byte[], byte[]> producer, String topic, MnistDataset data, String runId,
-            int count, double ratePerSecond, IntConsumer progress) throws InterruptedException {
+    public static void produceImages(
+            KafkaProducer<byte[], byte[]> producer,
+            String topic,
+            MnistDataset data,
+            String runId,
+            int count,
+            double ratePerSecond,
+            IntConsumer progress)
+            throws InterruptedException {
         AvroCodec<MnistImage> codec = AvroCodec.of(MnistImage.class);
         long start = System.nanoTime();
         for (int i = 0; i < count; i++) {
@@ -113,18 +134,23 @@ public final class KafkaClients {
                     Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                 }
             }
-            MnistImage image = MnistImage.newBuilder()
-                    .setRunId(runId)
-                    .setImageId(i)
-                    .setLabel(data.label(i))
-                    .setWidth(data.cols())
-                    .setHeight(data.rows())
-                    .setPixels(ByteBuffer.wrap(data.rawPixels(i)))
-                    .setSource(data.name())
-                    .setExpectedTotal(count)
-                    .setProducedAt(Instant.now())
-                    .build();
-            producer.send(new ProducerRecord<>(topic, (runId + "/" + i).getBytes(StandardCharsets.UTF_8), codec.encode(image)));
+            MnistImage image =
+                    MnistImage.newBuilder()
+                            .setRunId(runId)
+                            .setImageId(i)
+                            .setLabel(data.label(i))
+                            .setWidth(data.cols())
+                            .setHeight(data.rows())
+                            .setPixels(ByteBuffer.wrap(data.rawPixels(i)))
+                            .setSource(data.name())
+                            .setExpectedTotal(count)
+                            .setProducedAt(Instant.now())
+                            .build();
+            producer.send(
+                    new ProducerRecord<>(
+                            topic,
+                            (runId + "/" + i).getBytes(StandardCharsets.UTF_8),
+                            codec.encode(image)));
             progress.accept(1);
         }
         producer.flush();

@@ -14,6 +14,7 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.robustflow.avro.Counterexample;
 import org.robustflow.avro.DeadLetter;
@@ -31,8 +32,8 @@ import org.robustflow.pipeline.records.VerdictEvent;
 
 /**
  * The verification job on Kafka: reads images and models, runs {@link VerificationJob}, and writes
- * verdicts, results, counterexamples and dead letters, all EXACTLY_ONCE (Kafka transactions committed on
- * checkpoints; consumers read with isolation.level=read_committed).
+ * verdicts, results, counterexamples and dead letters, all EXACTLY_ONCE (Kafka transactions
+ * committed on checkpoints; consumers read with isolation.level=read_committed).
  *
  * <pre>{@code
  * KafkaVerificationJob.define(env, Topics.defaults("127.0.0.1:9092"), JobConfig.builder().build(), false);
@@ -42,8 +43,12 @@ import org.robustflow.pipeline.records.VerdictEvent;
 public final class KafkaVerificationJob {
     public static final String JOB_NAME = "robustflow";
     public static final String CONSUMER_GROUP = "robustflow-job";
-    /** Below the broker's transaction.max.timeout.ms (15 min); the sink's default of 1 h is refused. */
+
+    /**
+     * Below the broker's transaction.max.timeout.ms (15 min); the sink's default of 1 h is refused.
+     */
     static final String TRANSACTION_TIMEOUT_MS = "600000";
+
     public static final long CHECKPOINT_INTERVAL_MS = 2_000;
 
     private KafkaVerificationJob() {}
@@ -51,63 +56,138 @@ public final class KafkaVerificationJob {
     /**
      * Adds the job to {@code env}.
      *
-     * @param bounded stop at the offsets present at start (tests); otherwise follow the topics forever
+     * @param bounded stop at the offsets present at start (tests); otherwise follow the topics
+     *     forever
      */
-    public static void define(StreamExecutionEnvironment env, Topics topics, JobConfig cfg, boolean bounded) {
+    public static void define(
+            StreamExecutionEnvironment env, Topics topics, JobConfig cfg, boolean bounded) {
         env.enableCheckpointing(CHECKPOINT_INTERVAL_MS);
-        // Barriers overtake queued records: a backlog in front of the slow MILP operator must not hold
+        // Barriers overtake queued records: a backlog in front of the slow MILP operator must not
+        // hold
         // back every checkpoint, and with it the transactions that make results visible.
         env.getCheckpointConfig().enableUnalignedCheckpoints();
-        OutputTag<DeadLetterEvent> badInput = new OutputTag<>("bad-input", TypeInformation.of(DeadLetterEvent.class));
+        OutputTag<DeadLetterEvent> badInput =
+                new OutputTag<>("bad-input", TypeInformation.of(DeadLetterEvent.class));
 
-        DataStream<ImageEvent> images = valid(env.fromSource(
-                        source(topics, topics.images(), new ImageDeserializer(cfg.inputSize()), bounded),
-                        WatermarkStrategy.noWatermarks(), "images").uid("images-source"),
-                badInput, TypeInformation.of(ImageEvent.class), "images");
-        SingleOutputStreamOperator<ModelEvent> models = valid(env.fromSource(
-                        source(topics, topics.models(), new ModelDeserializer(), bounded),
-                        WatermarkStrategy.noWatermarks(), "models").uid("models-source").setParallelism(1),
-                badInput, TypeInformation.of(ModelEvent.class), "models");
+        DataStream<ImageEvent> images =
+                valid(
+                        env.fromSource(
+                                        source(
+                                                topics,
+                                                topics.images(),
+                                                new ImageDeserializer(cfg.inputSize()),
+                                                bounded),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "images")
+                                .uid("images-source"),
+                        badInput,
+                        TypeInformation.of(ImageEvent.class),
+                        "images");
+        SingleOutputStreamOperator<ModelEvent> models =
+                valid(
+                        env.fromSource(
+                                        source(
+                                                topics,
+                                                topics.models(),
+                                                new ModelDeserializer(),
+                                                bounded),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "models")
+                                .uid("models-source")
+                                .setParallelism(1),
+                        badInput,
+                        TypeInformation.of(ModelEvent.class),
+                        "models");
 
         VerificationJob.Outputs out = VerificationJob.build(images, models, cfg);
 
-        out.verdicts().sinkTo(sink(topics, "verdicts", new AvroRecordSerializer<VerdictEvent, VerdictRecord>(
-                        topics.verdicts(), VerdictRecord.class, Records::verdict, v -> v.runId + "/" + v.imageId)))
-                .name("verdicts-sink").uid("verdicts-sink");
-        out.results().sinkTo(sink(topics, "results", new AvroRecordSerializer<AccuracyEvent, EpsilonAccuracy>(
-                        topics.results(), EpsilonAccuracy.class, Records::accuracy, AccuracyEvent::key)))
-                .name("results-sink").uid("results-sink");
-        out.verdicts().filter(v -> v.verdict == Verdict.FALSIFIED && v.witness != null).name("counterexamples").uid("counterexamples")
-                .sinkTo(sink(topics, "counterexamples", new AvroRecordSerializer<VerdictEvent, Counterexample>(
-                        topics.counterexamples(), Counterexample.class, Records::counterexample,
-                        v -> v.runId + "/" + v.imageId + "/" + EpsilonGrid.key(v.eps))))
-                .name("counterexamples-sink").uid("counterexamples-sink");
-        ((SingleOutputStreamOperator<ImageEvent>) images).getSideOutput(badInput)
+        out.verdicts()
+                .sinkTo(
+                        sink(
+                                topics,
+                                "verdicts",
+                                new AvroRecordSerializer<VerdictEvent, VerdictRecord>(
+                                        topics.verdicts(),
+                                        VerdictRecord.class,
+                                        Records::verdict,
+                                        v -> v.runId + "/" + v.imageId)))
+                .name("verdicts-sink")
+                .uid("verdicts-sink");
+        out.results()
+                .sinkTo(
+                        sink(
+                                topics,
+                                "results",
+                                new AvroRecordSerializer<AccuracyEvent, EpsilonAccuracy>(
+                                        topics.results(),
+                                        EpsilonAccuracy.class,
+                                        Records::accuracy,
+                                        AccuracyEvent::key)))
+                .name("results-sink")
+                .uid("results-sink");
+        out.verdicts()
+                .filter(v -> v.verdict == Verdict.FALSIFIED && v.witness != null)
+                .name("counterexamples")
+                .uid("counterexamples")
+                .sinkTo(
+                        sink(
+                                topics,
+                                "counterexamples",
+                                new AvroRecordSerializer<VerdictEvent, Counterexample>(
+                                        topics.counterexamples(),
+                                        Counterexample.class,
+                                        Records::counterexample,
+                                        v ->
+                                                v.runId
+                                                        + "/"
+                                                        + v.imageId
+                                                        + "/"
+                                                        + EpsilonGrid.key(v.eps))))
+                .name("counterexamples-sink")
+                .uid("counterexamples-sink");
+        ((SingleOutputStreamOperator<ImageEvent>) images)
+                .getSideOutput(badInput)
                 .union(models.getSideOutput(badInput), out.deadLetters())
-                .sinkTo(sink(topics, "dead-letters", new AvroRecordSerializer<DeadLetterEvent, DeadLetter>(
-                        topics.deadLetters(), DeadLetter.class, Records::deadLetter, d -> d.source + "/" + d.partition + "/" + d.offset)))
-                .name("dead-letters-sink").uid("dead-letters-sink");
+                .sinkTo(
+                        sink(
+                                topics,
+                                "dead-letters",
+                                new AvroRecordSerializer<DeadLetterEvent, DeadLetter>(
+                                        topics.deadLetters(),
+                                        DeadLetter.class,
+                                        Records::deadLetter,
+                                        d -> d.source + "/" + d.partition + "/" + d.offset)))
+                .name("dead-letters-sink")
+                .uid("dead-letters-sink");
     }
 
-    private static <T> KafkaSource<Either<DeadLetterEvent, T>> source(Topics topics, String topic,
-            KafkaRecordDeserializationSchema<Either<DeadLetterEvent, T>> deserializer, boolean bounded) {
-        var builder = KafkaSource.<Either<DeadLetterEvent, T>>builder()
-                .setProperties(topics.clientProperties())
-                .setBootstrapServers(topics.bootstrapServers())
-                .setTopics(topic)
-                .setGroupId(CONSUMER_GROUP)
-                // A redeployed job resumes where the last one committed instead of verifying every run again.
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(deserializer)
-                // Producers may write transactionally: never read what they abort.
-                .setProperty("isolation.level", "read_committed");
+    private static <T> KafkaSource<Either<DeadLetterEvent, T>> source(
+            Topics topics,
+            String topic,
+            KafkaRecordDeserializationSchema<Either<DeadLetterEvent, T>> deserializer,
+            boolean bounded) {
+        var builder =
+                KafkaSource.<Either<DeadLetterEvent, T>>builder()
+                        .setProperties(topics.clientProperties())
+                        .setBootstrapServers(topics.bootstrapServers())
+                        .setTopics(topic)
+                        .setGroupId(CONSUMER_GROUP)
+                        // A redeployed job resumes where the last one committed instead of
+                        // verifying every run again.
+                        .setStartingOffsets(
+                                OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setDeserializer(deserializer)
+                        // Producers may write transactionally: never read what they abort.
+                        .setProperty("isolation.level", "read_committed");
         if (bounded) {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.build();
     }
 
-    private static <T> KafkaSink<T> sink(Topics topics, String name,
+    private static <T> KafkaSink<T> sink(
+            Topics topics,
+            String name,
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer) {
         return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(topics.clientProperties())
@@ -120,18 +200,26 @@ public final class KafkaVerificationJob {
     }
 
     /** Good records pass on; dead letters go to the side output. */
-    private static <T> SingleOutputStreamOperator<T> valid(DataStream<Either<DeadLetterEvent, T>> decoded,
-            OutputTag<DeadLetterEvent> badInput, TypeInformation<T> type, String name) {
-        return decoded.process(new ProcessFunction<Either<DeadLetterEvent, T>, T>() {
-                    @Override
-                    public void processElement(Either<DeadLetterEvent, T> value, Context ctx, Collector<T> out) {
-                        if (value.isRight()) {
-                            out.collect(value.right());
-                        } else {
-                            ctx.output(badInput, value.left());
-                        }
-                    }
-                }, type)
+    private static <T> SingleOutputStreamOperator<T> valid(
+            DataStream<Either<DeadLetterEvent, T>> decoded,
+            OutputTag<DeadLetterEvent> badInput,
+            TypeInformation<T> type,
+            String name) {
+        return decoded.process(
+                        new ProcessFunction<Either<DeadLetterEvent, T>, T>() {
+                            @Override
+                            public void processElement(
+                                    Either<DeadLetterEvent, T> value,
+                                    Context ctx,
+                                    Collector<T> out) {
+                                if (value.isRight()) {
+                                    out.collect(value.right());
+                                } else {
+                                    ctx.output(badInput, value.left());
+                                }
+                            }
+                        },
+                        type)
                 .name("validate-" + name)
                 .uid("validate-" + name);
     }

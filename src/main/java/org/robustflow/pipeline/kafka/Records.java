@@ -24,7 +24,14 @@ public final class Records {
         ByteBuffer buf = m.getPixels();
         byte[] pixels = new byte[buf.remaining()];
         buf.duplicate().get(pixels);
-        return new ImageEvent(m.getRunId(), m.getImageId(), m.getLabel(), m.getWidth(), m.getHeight(), pixels, m.getExpectedTotal());
+        return new ImageEvent(
+                m.getRunId(),
+                m.getImageId(),
+                m.getLabel(),
+                m.getWidth(),
+                m.getHeight(),
+                pixels,
+                m.getExpectedTotal());
     }
 
     public static VerdictRecord verdict(VerdictEvent v) {

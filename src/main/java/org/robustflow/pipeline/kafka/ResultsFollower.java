@@ -23,7 +23,9 @@ public final class ResultsFollower implements AutoCloseable {
     private String modelVersion;
     private final Map<String, EpsilonAccuracy> latest = new TreeMap<>();
 
-    /** @param runId the run to follow; null follows the first run seen */
+    /**
+     * @param runId the run to follow; null follows the first run seen
+     */
     public ResultsFollower(Topics topics, String runId, String modelVersion) {
         this.consumer = KafkaClients.committedReader(topics);
         this.consumer.subscribe(List.of(topics.results()));
@@ -41,10 +43,13 @@ public final class ResultsFollower implements AutoCloseable {
             } catch (IOException e) {
                 continue; // not a result of ours; the job writes only valid records
             }
-            if ((runId != null && !runId.equals(a.getRunId())) || (modelVersion != null && !modelVersion.equals(a.getModelVersion()))) {
+            if ((runId != null && !runId.equals(a.getRunId()))
+                    || (modelVersion != null && !modelVersion.equals(a.getModelVersion()))) {
                 continue;
             }
-            if (runId == null && !latest.isEmpty() && !latest.values().iterator().next().getRunId().equals(a.getRunId())) {
+            if (runId == null
+                    && !latest.isEmpty()
+                    && !latest.values().iterator().next().getRunId().equals(a.getRunId())) {
                 continue;
             }
             modelVersion = a.getModelVersion();
@@ -65,7 +70,8 @@ public final class ResultsFollower implements AutoCloseable {
 
     /** Whether {@code expectedEps} keys are all present and complete. */
     public boolean complete(int expectedEps) {
-        return latest.size() >= expectedEps && latest.values().stream().allMatch(EpsilonAccuracy::getComplete);
+        return latest.size() >= expectedEps
+                && latest.values().stream().allMatch(EpsilonAccuracy::getComplete);
     }
 
     @Override

@@ -17,17 +17,26 @@ import java.util.concurrent.TimeUnit;
 /**
  * The job's topics: names (defaults as constants, overridable), partitions and cleanup policies.
  *
- * <p>models and results are compacted: a consumer starting late reads the newest model and the newest
- * accuracy per (run, model, eps) key.
+ * <p>models and results are compacted: a consumer starting late reads the newest model and the
+ * newest accuracy per (run, model, eps) key.
  */
-public record Topics(String images, String models, String verdicts, String results, String counterexamples,
-        String deadLetters, String bootstrapServers, Map<String, String> clientOverrides) implements Serializable {
+public record Topics(
+        String images,
+        String models,
+        String verdicts,
+        String results,
+        String counterexamples,
+        String deadLetters,
+        String bootstrapServers,
+        Map<String, String> clientOverrides)
+        implements Serializable {
     public static final String IMAGES = "robustflow.images";
     public static final String MODELS = "robustflow.models";
     public static final String VERDICTS = "robustflow.verdicts";
     public static final String RESULTS = "robustflow.results";
     public static final String COUNTEREXAMPLES = "robustflow.counterexamples";
     public static final String DEAD_LETTERS = "robustflow.dead-letters";
+
     /** Images are the parallel input: one partition per source subtask on a small cluster. */
     public static final int IMAGE_PARTITIONS = 4;
 
@@ -36,36 +45,70 @@ public record Topics(String images, String models, String verdicts, String resul
     }
 
     public static Topics defaults(String bootstrapServers) {
-        return new Topics(IMAGES, MODELS, VERDICTS, RESULTS, COUNTEREXAMPLES, DEAD_LETTERS, bootstrapServers, Map.of());
+        return new Topics(
+                IMAGES,
+                MODELS,
+                VERDICTS,
+                RESULTS,
+                COUNTEREXAMPLES,
+                DEAD_LETTERS,
+                bootstrapServers,
+                Map.of());
     }
 
     /**
-     * The same topics with extra Kafka client settings for every client (admin, producers, consumers, the
-     * job's sources and sinks), e.g. security.protocol=SASL_SSL, sasl.mechanism, sasl.jaas.config,
-     * ssl.truststore.location.
+     * The same topics with extra Kafka client settings for every client (admin, producers,
+     * consumers, the job's sources and sinks), e.g. security.protocol=SASL_SSL, sasl.mechanism,
+     * sasl.jaas.config, ssl.truststore.location.
      */
     public Topics withClientOverrides(Map<String, String> overrides) {
-        return new Topics(images, models, verdicts, results, counterexamples, deadLetters, bootstrapServers, overrides);
+        return new Topics(
+                images,
+                models,
+                verdicts,
+                results,
+                counterexamples,
+                deadLetters,
+                bootstrapServers,
+                overrides);
     }
 
     /** The same names with a suffix, so tests get fresh topics. */
     public Topics withSuffix(String suffix) {
-        return new Topics(images + suffix, models + suffix, verdicts + suffix, results + suffix,
-                counterexamples + suffix, deadLetters + suffix, bootstrapServers, clientOverrides);
+        return new Topics(
+                images + suffix,
+                models + suffix,
+                verdicts + suffix,
+                results + suffix,
+                counterexamples + suffix,
+                deadLetters + suffix,
+                bootstrapServers,
+                clientOverrides);
     }
 
     /** Creates the topics that do not exist yet; existing ones are left as they are. */
     public void createIfAbsent() throws InterruptedException, ExecutionException {
         List<NewTopic> wanted = new ArrayList<>();
         wanted.add(new NewTopic(images, IMAGE_PARTITIONS, (short) 1));
-        wanted.add(new NewTopic(models, 1, (short) 1).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.add(
+                new NewTopic(models, 1, (short) 1)
+                        .configs(
+                                Map.of(
+                                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                                        TopicConfig.CLEANUP_POLICY_COMPACT)));
         wanted.add(new NewTopic(verdicts, IMAGE_PARTITIONS, (short) 1));
-        wanted.add(new NewTopic(results, 1, (short) 1).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.add(
+                new NewTopic(results, 1, (short) 1)
+                        .configs(
+                                Map.of(
+                                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                                        TopicConfig.CLEANUP_POLICY_COMPACT)));
         wanted.add(new NewTopic(counterexamples, 1, (short) 1));
         wanted.add(new NewTopic(deadLetters, 1, (short) 1));
         try (Admin admin = Admin.create(clientProperties())) {
             var existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+            List<NewTopic> missing =
+                    wanted.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
                 try {
                     admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
@@ -76,7 +119,8 @@ public record Topics(String images, String models, String verdicts, String resul
                 }
             }
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new ExecutionException("Kafka at " + bootstrapServers + " did not answer within 30 s", e);
+            throw new ExecutionException(
+                    "Kafka at " + bootstrapServers + " did not answer within 30 s", e);
         }
     }
 

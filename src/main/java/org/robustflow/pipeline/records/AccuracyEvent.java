@@ -3,8 +3,8 @@ package org.robustflow.pipeline.records;
 /**
  * Robust accuracy of one (run, model version, eps) so far.
  *
- * <p>lower = certified / seen (what is proven); upper = (seen - falsified - misclassified) / seen (what is
- * not yet refuted). {@code complete} once {@code seen} reaches the run's expected total.
+ * <p>lower = certified / seen (what is proven); upper = (seen - falsified - misclassified) / seen
+ * (what is not yet refuted). {@code complete} once {@code seen} reaches the run's expected total.
  */
 public class AccuracyEvent {
     public String runId;
@@ -19,8 +19,10 @@ public class AccuracyEvent {
     public double robustAccuracyLower;
     public double robustAccuracyUpper;
     public boolean complete;
+
     /** Per deciding method: bounds (box or crown) and MILP certify, PGD and MILP falsify. */
     public long certifiedByBounds;
+
     public long certifiedByMilp;
     public long falsifiedByPgd;
     public long falsifiedByMilp;
@@ -35,7 +37,17 @@ public class AccuracyEvent {
 
     @Override
     public String toString() {
-        return key() + " seen=" + seen + " certified=" + certified + " falsified=" + falsified + " misclassified="
-                + misclassified + " unknown=" + unknown + (complete ? " complete" : "");
+        return key()
+                + " seen="
+                + seen
+                + " certified="
+                + certified
+                + " falsified="
+                + falsified
+                + " misclassified="
+                + misclassified
+                + " unknown="
+                + unknown
+                + (complete ? " complete" : "");
     }
 }

@@ -1,6 +1,8 @@
 package org.robustflow.pipeline.records;
 
-/** Input the job could not use, with the reason and the original bytes, for the dead-letter topic. */
+/**
+ * Input the job could not use, with the reason and the original bytes, for the dead-letter topic.
+ */
 public class DeadLetterEvent {
     public String source;
     public int partition;
@@ -10,7 +12,8 @@ public class DeadLetterEvent {
 
     public DeadLetterEvent() {}
 
-    public DeadLetterEvent(String source, int partition, long offset, String reason, byte[] payload) {
+    public DeadLetterEvent(
+            String source, int partition, long offset, String reason, byte[] payload) {
         this.source = source;
         this.partition = partition;
         this.offset = offset;

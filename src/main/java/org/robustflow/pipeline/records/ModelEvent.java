@@ -1,8 +1,8 @@
 package org.robustflow.pipeline.records;
 
 /**
- * A model version travelling on the broadcast stream: its version and the Avro single-object encoding
- * of its {@code ModelSnapshot}, decoded once per operator instance and cached.
+ * A model version travelling on the broadcast stream: its version and the Avro single-object
+ * encoding of its {@code ModelSnapshot}, decoded once per operator instance and cached.
  */
 public class ModelEvent {
     public String version;

@@ -4,6 +4,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
 import org.junit.jupiter.api.Test;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.pipeline.records.AccuracyEvent;
@@ -27,14 +28,18 @@ class AccuracyAggregatorTest {
         return v;
     }
 
-    private static List<AccuracyEvent> output(KeyedOneInputStreamOperatorTestHarness<String, VerdictEvent, AccuracyEvent> h) {
+    private static List<AccuracyEvent> output(
+            KeyedOneInputStreamOperatorTestHarness<String, VerdictEvent, AccuracyEvent> h) {
         return h.extractOutputValues();
     }
 
     @Test
     void shouldRateLimitUpdatesAndEmitTheFinalRecordAtOnce() throws Exception {
-        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new AccuracyAggregator(1000)), AccuracyAggregator::keyOf, Types.STRING)) {
+        try (var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(new AccuracyAggregator(1000)),
+                        AccuracyAggregator::keyOf,
+                        Types.STRING)) {
             h.open();
             h.setProcessingTime(0);
             h.processElement(new StreamRecord<>(verdict(0, Verdict.CERTIFIED, 4)));

@@ -4,6 +4,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+
 import org.junit.jupiter.api.Test;
 import org.robustflow.bounds.BoxCertifier;
 import org.robustflow.bounds.Certifier;
@@ -22,11 +23,17 @@ class BoundFunctionTest {
     @Test
     void shouldDecideTasksLikeTheOfflineCertifierAndWaitForTheirModel() throws Exception {
         Mlp mlp = Fixtures.defaultModel();
-        try (var h = new KeyedTwoInputStreamOperatorTestHarness<String, VerificationTask, ModelEvent, VerdictEvent>(
-                new CoBroadcastWithKeyedOperator<>(new BoundFunction("box", null, -1), List.of(ModelStates.MODELS)),
-                (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps, null, Types.STRING)) {
+        try (var h =
+                new KeyedTwoInputStreamOperatorTestHarness<
+                        String, VerificationTask, ModelEvent, VerdictEvent>(
+                        new CoBroadcastWithKeyedOperator<>(
+                                new BoundFunction("box", null, -1), List.of(ModelStates.MODELS)),
+                        (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps,
+                        null,
+                        Types.STRING)) {
             h.open();
-            VerificationTask task = new VerificationTask(PipelineFixtures.image("r", 0, 1), 0.001, mlp.version());
+            VerificationTask task =
+                    new VerificationTask(PipelineFixtures.image("r", 0, 1), 0.001, mlp.version());
             h.processElement1(new StreamRecord<>(task));
             assertThat(h.extractOutputValues()).isEmpty();
             assertThat(h.numKeyedStateEntries()).isEqualTo(1);
@@ -34,8 +41,12 @@ class BoundFunctionTest {
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
             List<VerdictEvent> out = h.extractOutputValues();
             assertThat(out).hasSize(1);
-            Certifier.Result expected = new BoxCertifier(mlp).certifyGrid(
-                    Fixtures.mnistTest().pixels(0), new int[] {7}, new double[] {0.001})[0][0];
+            Certifier.Result expected =
+                    new BoxCertifier(mlp)
+                            .certifyGrid(
+                                    Fixtures.mnistTest().pixels(0),
+                                    new int[] {7},
+                                    new double[] {0.001})[0][0];
             assertThat(out.get(0).verdict).isEqualTo(expected.verdict());
             assertThat(out.get(0).marginLowerBound).isEqualTo(expected.marginLowerBound());
             assertThat(out.get(0).unstableRelus).isEqualTo(expected.unstableRelus());

@@ -2,8 +2,9 @@ package org.robustflow.pipeline.functions;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
-import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+
 import org.junit.jupiter.api.Test;
 import org.robustflow.model.Mlp;
 import org.robustflow.pipeline.records.DeadLetterEvent;
@@ -21,20 +22,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ExpandEpsilonsTest {
     private static final double[] EPS = {0.01, 0.02, 0.03};
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, ImageEvent, ModelEvent, VerificationTask> harness() throws Exception {
-        var harness = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new CoBroadcastWithKeyedOperator<>(new ExpandEpsilons(EPS, 784), List.of(ModelStates.MODELS)),
-                (ImageEvent image) -> image.runId + "/" + image.imageId,
-                null,
-                Types.STRING);
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    String, ImageEvent, ModelEvent, VerificationTask>
+            harness() throws Exception {
+        var harness =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new CoBroadcastWithKeyedOperator<>(
+                                new ExpandEpsilons(EPS, 784), List.of(ModelStates.MODELS)),
+                        (ImageEvent image) -> image.runId + "/" + image.imageId,
+                        null,
+                        Types.STRING);
         harness.open();
         return harness;
     }
 
     @SuppressWarnings("unchecked")
     private static List<VerificationTask> tasks(ConcurrentLinkedQueue<Object> output) {
-        return output.stream().filter(StreamRecord.class::isInstance)
-                .map(r -> ((StreamRecord<VerificationTask>) r).getValue()).toList();
+        return output.stream()
+                .filter(StreamRecord.class::isInstance)
+                .map(r -> ((StreamRecord<VerificationTask>) r).getValue())
+                .toList();
     }
 
     @Test
@@ -50,7 +57,9 @@ class ExpandEpsilonsTest {
             List<VerificationTask> tasks = tasks(harness.getOutput());
             assertThat(tasks).hasSize(6);
             assertThat(tasks).extracting(t -> t.modelVersion).containsOnly(mlp.version());
-            assertThat(tasks).extracting(t -> t.eps).containsExactlyInAnyOrder(0.01, 0.02, 0.03, 0.01, 0.02, 0.03);
+            assertThat(tasks)
+                    .extracting(t -> t.eps)
+                    .containsExactlyInAnyOrder(0.01, 0.02, 0.03, 0.01, 0.02, 0.03);
             assertThat(harness.numKeyedStateEntries()).isZero();
         }
     }
@@ -65,19 +74,31 @@ class ExpandEpsilonsTest {
             harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(second)));
             harness.processElement1(new StreamRecord<>(PipelineFixtures.image("r", 1, 2)));
             List<VerificationTask> tasks = tasks(harness.getOutput());
-            assertThat(tasks).filteredOn(t -> t.imageId == 0).extracting(t -> t.modelVersion).containsOnly(first.version());
-            assertThat(tasks).filteredOn(t -> t.imageId == 1).extracting(t -> t.modelVersion).containsOnly(second.version());
+            assertThat(tasks)
+                    .filteredOn(t -> t.imageId == 0)
+                    .extracting(t -> t.modelVersion)
+                    .containsOnly(first.version());
+            assertThat(tasks)
+                    .filteredOn(t -> t.imageId == 1)
+                    .extracting(t -> t.modelVersion)
+                    .containsOnly(second.version());
         }
     }
 
     @Test
     void shouldSendAModelOfTheWrongShapeToDeadLetters() throws Exception {
         try (var harness = harness()) {
-            harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(Fixtures.randomMlp(1, 100, 10, 10))));
-            harness.processElement2(new StreamRecord<>(new ModelEvent("v-junk", new byte[] {1, 2, 3})));
+            harness.processElement2(
+                    new StreamRecord<>(
+                            PipelineFixtures.modelEvent(Fixtures.randomMlp(1, 100, 10, 10))));
+            harness.processElement2(
+                    new StreamRecord<>(new ModelEvent("v-junk", new byte[] {1, 2, 3})));
             harness.processElement1(new StreamRecord<>(PipelineFixtures.image("r", 0, 1)));
             assertThat(tasks(harness.getOutput())).isEmpty();
-            List<DeadLetterEvent> dead = harness.getSideOutput(ModelStates.DEAD_LETTERS).stream().map(StreamRecord::getValue).toList();
+            List<DeadLetterEvent> dead =
+                    harness.getSideOutput(ModelStates.DEAD_LETTERS).stream()
+                            .map(StreamRecord::getValue)
+                            .toList();
             assertThat(dead).hasSize(2);
             assertThat(dead.get(0).reason).contains("takes 100 inputs");
             assertThat(dead.get(1).reason).contains("undecodable model");

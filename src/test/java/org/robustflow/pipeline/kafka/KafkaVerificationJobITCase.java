@@ -3,6 +3,7 @@ package org.robustflow.pipeline.kafka;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -40,17 +41,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * End to end on a real KRaft broker in this JVM and a MiniCluster at parallelism 2: 1000 MNIST test
- * images x 10 eps plus malformed messages in, exact results, exactly-once verdicts and dead letters out.
+ * images x 10 eps plus malformed messages in, exact results, exactly-once verdicts and dead letters
+ * out.
  */
 class KafkaVerificationJobITCase {
     private static final int IMAGES = 1000;
     private static EmbeddedKafka kafka;
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
 
     @BeforeAll
     static void startKafka() throws Exception {
@@ -64,7 +68,8 @@ class KafkaVerificationJobITCase {
 
     @Test
     void shouldMatchTheOfflineBoxSweepWithExactlyOnceVerdictsAndDeadLetters() throws Exception {
-        Topics topics = Topics.defaults(kafka.bootstrapServers()).withSuffix("." + UUID.randomUUID());
+        Topics topics =
+                Topics.defaults(kafka.bootstrapServers()).withSuffix("." + UUID.randomUUID());
         topics.createIfAbsent();
         Mlp mlp = Fixtures.defaultModel();
         double[] eps = EpsilonGrid.parse("0.001:0.01:10");
@@ -72,29 +77,57 @@ class KafkaVerificationJobITCase {
 
         // Step 1: produce the model, the images and five malformed messages.
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
-            KafkaClients.publishModel(producer, topics.models(), ModelIo.toSnapshot(mlp, null, null, "test"));
-            KafkaClients.publishModel(producer, topics.models(), ModelIo.toSnapshot(Fixtures.randomMlp(1, 100, 10, 10), null, null, "wrong shape"));
-            KafkaClients.produceImages(producer, topics.images(), Fixtures.mnistTest(), runId, IMAGES, 0, k -> {});
+            KafkaClients.publishModel(
+                    producer, topics.models(), ModelIo.toSnapshot(mlp, null, null, "test"));
+            KafkaClients.publishModel(
+                    producer,
+                    topics.models(),
+                    ModelIo.toSnapshot(
+                            Fixtures.randomMlp(1, 100, 10, 10), null, null, "wrong shape"));
+            KafkaClients.produceImages(
+                    producer, topics.images(), Fixtures.mnistTest(), runId, IMAGES, 0, k -> {});
             AvroCodec<MnistImage> codec = AvroCodec.of(MnistImage.class);
             byte[] good = codec.encode(image(runId, 0, 7, new byte[784]));
-            producer.send(new ProducerRecord<>(topics.images(), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
-            producer.send(new ProducerRecord<>(topics.images(), Arrays.copyOf(good, good.length / 2)));
-            producer.send(new ProducerRecord<>(topics.images(), codec.encode(image(runId, 5000, 3, new byte[783]))));
-            producer.send(new ProducerRecord<>(topics.images(), codec.encode(image(runId, 5001, 12, new byte[784]))));
+            producer.send(
+                    new ProducerRecord<>(
+                            topics.images(), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+            producer.send(
+                    new ProducerRecord<>(topics.images(), Arrays.copyOf(good, good.length / 2)));
+            producer.send(
+                    new ProducerRecord<>(
+                            topics.images(), codec.encode(image(runId, 5000, 3, new byte[783]))));
+            producer.send(
+                    new ProducerRecord<>(
+                            topics.images(), codec.encode(image(runId, 5001, 12, new byte[784]))));
             producer.flush();
         }
 
         // Step 2: run the job over what is in the topics.
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        KafkaVerificationJob.define(env, topics,
-                JobConfig.builder().method("box").attack(false).milp(-1, 0, 1).eps(eps).boundParallelism(2).resultIntervalMs(100).build(), true);
+        KafkaVerificationJob.define(
+                env,
+                topics,
+                JobConfig.builder()
+                        .method("box")
+                        .attack(false)
+                        .milp(-1, 0, 1)
+                        .eps(eps)
+                        .boundParallelism(2)
+                        .resultIntervalMs(100)
+                        .build(),
+                true);
         env.execute("robustflow-it");
 
         // Step 3: verify with read_committed consumers.
-        Sweep.Report expected = Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), eps, 2, 64, k -> {});
+        Sweep.Report expected =
+                Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), eps, 2, 64, k -> {});
         Map<String, EpsilonAccuracy> finals = new HashMap<>();
-        for (EpsilonAccuracy a : readAll(topics.results(), AvroCodec.of(EpsilonAccuracy.class), Function.identity())) {
+        for (EpsilonAccuracy a :
+                readAll(
+                        topics.results(),
+                        AvroCodec.of(EpsilonAccuracy.class),
+                        Function.identity())) {
             if (a.getComplete()) {
                 finals.put(EpsilonGrid.key(a.getEps()), a);
             }
@@ -103,18 +136,22 @@ class KafkaVerificationJobITCase {
         for (int e = 0; e < eps.length; e++) {
             EpsilonAccuracy a = finals.get(EpsilonGrid.key(eps[e]));
             assertThat(a.getSeen()).isEqualTo(IMAGES);
-            assertThat(a.getCertified()).as("certified at %s", eps[e]).isEqualTo(expected.certified(e));
+            assertThat(a.getCertified())
+                    .as("certified at %s", eps[e])
+                    .isEqualTo(expected.certified(e));
             assertThat(a.getMisclassified()).isEqualTo(IMAGES - expected.correct());
             assertThat(a.getModelVersion()).isEqualTo(mlp.version());
         }
 
-        List<VerdictRecord> verdicts = readAll(topics.verdicts(), AvroCodec.of(VerdictRecord.class), Function.identity());
+        List<VerdictRecord> verdicts =
+                readAll(topics.verdicts(), AvroCodec.of(VerdictRecord.class), Function.identity());
         assertThat(verdicts).hasSize(IMAGES * eps.length);
         Set<String> pairs = new HashSet<>();
         verdicts.forEach(v -> pairs.add(v.getImageId() + "@" + v.getEps()));
         assertThat(pairs).hasSize(IMAGES * eps.length);
 
-        List<String> reasons = readAll(topics.deadLetters(), AvroCodec.of(DeadLetter.class), d -> d.getReason());
+        List<String> reasons =
+                readAll(topics.deadLetters(), AvroCodec.of(DeadLetter.class), d -> d.getReason());
         assertThat(reasons).hasSize(5);
         assertThat(String.join("\n", reasons))
                 .contains("not a MnistImage")
@@ -127,21 +164,48 @@ class KafkaVerificationJobITCase {
     void shouldProduceImagesAndPublishModelsFromTheCommandLine() throws Exception {
         String suffix = "." + UUID.randomUUID();
         Topics topics = Topics.defaults(kafka.bootstrapServers()).withSuffix(suffix);
-        String[] common = {"--bootstrap-servers", kafka.bootstrapServers(), "--topic-suffix", suffix};
-        int produced = org.robustflow.cli.Main.commandLine().execute(concat(new String[] {"produce", "--limit", "25",
-                "--run-id", "cli-run", "--data-dir", Fixtures.MNIST_DIR.toString()}, common));
-        int published = org.robustflow.cli.Main.commandLine().execute(concat(new String[] {"publish-model",
-                "--model", Fixtures.defaultModelFile().toString()}, common));
+        String[] common = {
+            "--bootstrap-servers", kafka.bootstrapServers(), "--topic-suffix", suffix
+        };
+        int produced =
+                org.robustflow.cli.Main.commandLine()
+                        .execute(
+                                concat(
+                                        new String[] {
+                                            "produce",
+                                            "--limit",
+                                            "25",
+                                            "--run-id",
+                                            "cli-run",
+                                            "--data-dir",
+                                            Fixtures.MNIST_DIR.toString()
+                                        },
+                                        common));
+        int published =
+                org.robustflow.cli.Main.commandLine()
+                        .execute(
+                                concat(
+                                        new String[] {
+                                            "publish-model",
+                                            "--model",
+                                            Fixtures.defaultModelFile().toString()
+                                        },
+                                        common));
         assertThat(produced).isZero();
         assertThat(published).isZero();
 
-        List<MnistImage> images = readAll(topics.images(), AvroCodec.of(MnistImage.class), Function.identity());
+        List<MnistImage> images =
+                readAll(topics.images(), AvroCodec.of(MnistImage.class), Function.identity());
         assertThat(images).hasSize(25);
         assertThat(images).extracting(MnistImage::getRunId).containsOnly("cli-run");
         assertThat(images).extracting(MnistImage::getExpectedTotal).containsOnly(25);
         assertThat(images.stream().mapToLong(MnistImage::getImageId).sorted().toArray())
                 .containsExactly(java.util.stream.LongStream.range(0, 25).toArray());
-        List<String> versions = readAll(topics.models(), AvroCodec.of(org.robustflow.avro.ModelSnapshot.class), m -> m.getVersion());
+        List<String> versions =
+                readAll(
+                        topics.models(),
+                        AvroCodec.of(org.robustflow.avro.ModelSnapshot.class),
+                        m -> m.getVersion());
         assertThat(versions).containsExactly(Fixtures.defaultModel().version());
     }
 
@@ -152,17 +216,26 @@ class KafkaVerificationJobITCase {
     }
 
     private static MnistImage image(String runId, long id, int label, byte[] pixels) {
-        return MnistImage.newBuilder().setRunId(runId).setImageId(id).setLabel(label).setWidth(28).setHeight(28)
-                .setPixels(ByteBuffer.wrap(pixels)).setExpectedTotal(IMAGES).setProducedAt(java.time.Instant.now()).build();
+        return MnistImage.newBuilder()
+                .setRunId(runId)
+                .setImageId(id)
+                .setLabel(label)
+                .setWidth(28)
+                .setHeight(28)
+                .setPixels(ByteBuffer.wrap(pixels))
+                .setExpectedTotal(IMAGES)
+                .setProducedAt(java.time.Instant.now())
+                .build();
     }
 
-    private static <R extends org.apache.avro.specific.SpecificRecordBase, T> List<T> readAll(String topic, AvroCodec<R> codec,
-            Function<R, T> map) throws Exception {
+    private static <R extends org.apache.avro.specific.SpecificRecordBase, T> List<T> readAll(
+            String topic, AvroCodec<R> codec, Function<R, T> map) throws Exception {
         List<T> out = new ArrayList<>();
-        for (byte[] value : KafkaClients.readCommitted(Topics.defaults(kafka.bootstrapServers()), topic, Duration.ofSeconds(5))) {
+        for (byte[] value :
+                KafkaClients.readCommitted(
+                        Topics.defaults(kafka.bootstrapServers()), topic, Duration.ofSeconds(5))) {
             out.add(map.apply(codec.decode(value)));
         }
         return out;
     }
-
 }
