@@ -2,7 +2,7 @@ package org.robustflow.attack;
 
 import org.robustflow.bounds.InputBox;
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 import java.util.List;
 import java.util.Optional;
@@ -35,15 +35,15 @@ public final class Pgd {
         }
     }
 
-    private final Mlp mlp;
+    private final Network mlp;
     private final Settings settings;
 
-    public Pgd(Mlp mlp, Settings settings) {
+    public Pgd(Network mlp, Settings settings) {
         this.mlp = mlp;
         this.settings = settings;
     }
 
-    public Mlp model() {
+    public Network model() {
         return mlp;
     }
 
@@ -113,7 +113,7 @@ public final class Pgd {
                 target = j;
             }
         }
-        if (Mlp.argMax(logits) != label) {
+        if (Network.argMax(logits) != label) {
             return true;
         }
         double[] g = new double[logits.length];

@@ -1,7 +1,7 @@
 package org.robustflow.bounds;
 
 import org.robustflow.model.Layer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,10 +12,10 @@ import java.util.List;
  * <p>Immutable and safe to share between threads; every call allocates its own arrays.
  */
 public final class BoundPropagator {
-    private final Mlp mlp;
+    private final Network mlp;
     private final List<LayerBounds> layers;
 
-    public BoundPropagator(Mlp mlp) {
+    public BoundPropagator(Network mlp) {
         this.mlp = mlp;
         List<LayerBounds> bounds = new ArrayList<>();
         for (Layer layer : mlp.layers()) {
@@ -24,7 +24,7 @@ public final class BoundPropagator {
         this.layers = List.copyOf(bounds);
     }
 
-    public Mlp model() {
+    public Network model() {
         return mlp;
     }
 

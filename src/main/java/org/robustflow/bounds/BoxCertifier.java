@@ -1,6 +1,6 @@
 package org.robustflow.bounds;
 
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 import java.util.List;
 
@@ -13,16 +13,16 @@ import java.util.List;
  * <p>Batches of several hundred rows amortise ND4J's per-op overhead; see the bench command.
  */
 public final class BoxCertifier implements Certifier {
-    private final Mlp mlp;
+    private final Network mlp;
     private final BoundPropagator propagator;
 
-    public BoxCertifier(Mlp mlp) {
+    public BoxCertifier(Network mlp) {
         this.mlp = mlp;
         this.propagator = new BoundPropagator(mlp);
     }
 
     @Override
-    public Mlp model() {
+    public Network model() {
         return mlp;
     }
 

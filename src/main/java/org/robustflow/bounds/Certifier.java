@@ -1,6 +1,6 @@
 package org.robustflow.bounds;
 
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 /**
  * Decides (image, eps) pairs with sound bounds, a batch at a time.
@@ -14,7 +14,7 @@ public interface Certifier {
     record Result(Verdict verdict, int predicted, double marginLowerBound, int unstableRelus) {}
 
     /** The bound methods by name, as the CLI and the job take them. */
-    static Certifier of(String method, Mlp mlp) {
+    static Certifier of(String method, Network mlp) {
         return switch (method) {
             case "box" -> new BoxCertifier(mlp);
             case "crown" -> new CrownCertifier(mlp);
@@ -24,7 +24,7 @@ public interface Certifier {
         };
     }
 
-    Mlp model();
+    Network model();
 
     /** The method's name in verdicts: box or crown. */
     String method();
@@ -67,7 +67,7 @@ public interface Certifier {
     }
 
     /** Clean predictions of {@code count} images, in double with the reference forward pass. */
-    static int[] predict(Mlp mlp, double[] images, int count) {
+    static int[] predict(Network mlp, double[] images, int count) {
         int pixels = mlp.inputSize();
         int[] predicted = new int[count];
         double[] x = new double[pixels];

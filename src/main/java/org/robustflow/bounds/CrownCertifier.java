@@ -1,19 +1,19 @@
 package org.robustflow.bounds;
 
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 /** Certifies pairs with {@link CrownPropagator}: one back-substitution per row. Thread-safe. */
 public final class CrownCertifier implements Certifier {
-    private final Mlp mlp;
+    private final Network mlp;
     private final CrownPropagator propagator;
 
-    public CrownCertifier(Mlp mlp) {
+    public CrownCertifier(Network mlp) {
         this.mlp = mlp;
         this.propagator = new CrownPropagator(mlp);
     }
 
     @Override
-    public Mlp model() {
+    public Network model() {
         return mlp;
     }
 

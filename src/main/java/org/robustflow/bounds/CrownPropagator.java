@@ -2,7 +2,7 @@ package org.robustflow.bounds;
 
 import org.robustflow.model.DenseLayer;
 import org.robustflow.model.Layer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.model.ReluLayer;
 
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ import java.util.List;
 public final class CrownPropagator {
     private static final double UNIT_ROUNDOFF = 0x1p-53;
 
-    private final Mlp mlp;
+    private final Network mlp;
     private final List<LayerBounds> layers;
     private final BoundPropagator box;
     private final double relative;
@@ -37,7 +37,7 @@ public final class CrownPropagator {
     public record RowBounds(
             List<double[][]> hiddenPreActivations, double[] marginLower, int unstableRelus) {}
 
-    public CrownPropagator(Mlp mlp) {
+    public CrownPropagator(Network mlp) {
         this.mlp = mlp;
         List<LayerBounds> bounds = new ArrayList<>();
         int widest = 0;

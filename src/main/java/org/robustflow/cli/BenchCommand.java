@@ -2,7 +2,7 @@ package org.robustflow.cli;
 
 import org.robustflow.bounds.Certifier;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.verify.Sweep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,7 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         double[] epsValues = data.eps();
         MnistDataset test = data.testSet();
-        Mlp mlp = data.model();
+        Network mlp = data.model();
         int cores = Runtime.getRuntime().availableProcessors();
         int[] threadCounts =
                 threads != null ? threads : cores > 1 ? new int[] {1, cores} : new int[] {1};

@@ -8,7 +8,7 @@ import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 import picocli.CommandLine.Command;
@@ -81,7 +81,7 @@ public final class CertifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         double[] epsValues = data.eps();
         MnistDataset test = data.testSet();
-        Mlp mlp = data.model();
+        Network mlp = data.model();
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
 
         long start = System.nanoTime();
@@ -121,7 +121,7 @@ public final class CertifyCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void printTable(Sweep.Report report, Mlp mlp, PrintStream out) {
+    static void printTable(Sweep.Report report, Network mlp, PrintStream out) {
         out.printf(
                 Locale.ROOT,
                 "model %s %s, %d images, clean accuracy %.4f (%d correct)%n",

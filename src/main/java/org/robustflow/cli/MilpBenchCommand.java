@@ -10,7 +10,7 @@ import org.robustflow.data.MnistDataset;
 import org.robustflow.milp.MilpResult;
 import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.milp.Solvers;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,7 +73,7 @@ public final class MilpBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Mlp mlp = Workspace.loadModel(model, System.err);
+        Network mlp = Workspace.loadModel(model, System.err);
         MnistDataset test = Workspace.load(null, DatasetLoader.Split.TEST).head(limit);
         CrownPropagator crown = new CrownPropagator(mlp);
         Pgd pgd = noAttack ? null : new Pgd(mlp, Pgd.Settings.defaults());

@@ -1,8 +1,8 @@
 package org.robustflow.cli;
 
 import org.robustflow.avro.ModelSnapshot;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -53,7 +53,7 @@ public final class ModelCommand {
                         new picocli.CommandLine(this),
                         "unknown format '" + format + "': only json");
             }
-            Mlp mlp = Workspace.loadModel(model, System.err);
+            Network mlp = Workspace.loadModel(model, System.err);
             if (out == null) {
                 ModelIo.writeJson(mlp, System.out);
                 System.out.println();
@@ -88,7 +88,7 @@ public final class ModelCommand {
 
         @Override
         public Integer call() throws Exception {
-            Mlp mlp;
+            Network mlp;
             try (InputStream in = Files.newInputStream(json)) {
                 mlp = ModelIo.readJson(in);
             } catch (java.io.IOException e) {
@@ -128,7 +128,7 @@ public final class ModelCommand {
         @Override
         public Integer call() throws Exception {
             ModelSnapshot s = Workspace.loadSnapshot(model, System.err);
-            Mlp mlp = ModelIo.toMlp(s);
+            Network mlp = ModelIo.toMlp(s);
             System.out.println("architecture   " + mlp.architecture());
             System.out.println("version        " + s.getVersion());
             System.out.println("source         " + s.getSource());

@@ -5,8 +5,8 @@ import org.robustflow.avro.EpsilonAccuracy;
 import org.robustflow.avro.ModelSnapshot;
 import org.robustflow.data.AvroCodec;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.kafka.KafkaClients;
 import org.robustflow.pipeline.kafka.Topics;
 import org.robustflow.report.ReportWriter;
@@ -76,7 +76,7 @@ final class Reports {
         examples.sort(
                 Comparator.comparingDouble(ReportWriter.Example::eps)
                         .thenComparingLong(ReportWriter.Example::imageId));
-        Mlp mlp = ModelIo.toMlp(model);
+        Network mlp = ModelIo.toMlp(model);
         return ReportWriter.write(
                 dir,
                 runId,

@@ -3,7 +3,7 @@ package org.robustflow.cli;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -39,7 +39,7 @@ final class TestSetOptions {
         return limit == null ? test : test.head(limit);
     }
 
-    Mlp model() throws IOException {
+    Network model() throws IOException {
         return Workspace.loadModel(model, System.err);
     }
 }

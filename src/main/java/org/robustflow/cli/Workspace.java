@@ -5,8 +5,8 @@ import org.robustflow.avro.ModelSnapshot;
 import org.robustflow.avro.TrainingSettings;
 import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import org.robustflow.model.Trainer;
 
 import java.io.IOException;
@@ -60,7 +60,7 @@ public final class Workspace {
         return ModelIo.read(cached);
     }
 
-    public static Mlp loadModel(Path path, PrintStream log) throws IOException {
+    public static Network loadModel(Path path, PrintStream log) throws IOException {
         return ModelIo.toMlp(loadSnapshot(path, log));
     }
 
@@ -72,7 +72,7 @@ public final class Workspace {
         MnistDataset trainSet = load(dataDir, DatasetLoader.Split.TRAIN);
         MnistDataset testSet = load(dataDir, DatasetLoader.Split.TEST);
         long start = System.nanoTime();
-        Mlp mlp;
+        Network mlp;
         try (ProgressBar bar =
                 Progress.bar(
                         "train",

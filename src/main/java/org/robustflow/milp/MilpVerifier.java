@@ -1,7 +1,7 @@
 package org.robustflow.milp;
 
 import org.robustflow.bounds.CrownPropagator;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 import java.io.Serializable;
 
@@ -16,7 +16,7 @@ public interface MilpVerifier extends Serializable {
      * @param timeLimitMs for the whole query
      */
     MilpResult verify(
-            Mlp mlp,
+            Network mlp,
             double[] x,
             int label,
             double eps,

@@ -9,7 +9,7 @@ import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Interval;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +70,7 @@ public final class ScipMilpVerifier implements MilpVerifier {
 
     @Override
     public MilpResult verify(
-            Mlp mlp,
+            Network mlp,
             double[] x,
             int label,
             double eps,
@@ -252,7 +252,7 @@ public final class ScipMilpVerifier implements MilpVerifier {
     }
 
     private MilpResult recheck(
-            Mlp mlp,
+            Network mlp,
             double[] x,
             int label,
             double eps,
@@ -263,7 +263,7 @@ public final class ScipMilpVerifier implements MilpVerifier {
             long start) {
         double[] logits = mlp.logits(candidate);
         boolean inside = InputBox.contains(x, eps, candidate, WITNESS_TOLERANCE);
-        int predicted = Mlp.argMax(logits);
+        int predicted = Network.argMax(logits);
         if (inside && predicted != label) {
             return new MilpResult(
                     Verdict.FALSIFIED,

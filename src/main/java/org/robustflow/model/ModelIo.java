@@ -44,7 +44,7 @@ public final class ModelIo {
      * be null.
      */
     public static ModelSnapshot toSnapshot(
-            Mlp mlp, TrainingSettings training, Double testAccuracy, String source) {
+            Network mlp, TrainingSettings training, Double testAccuracy, String source) {
         List<DenseLayerRecord> layers = new ArrayList<>();
         List<DenseLayer> dense = mlp.denseLayers();
         for (int l = 0; l < dense.size(); l++) {
@@ -83,7 +83,7 @@ public final class ModelIo {
      * @throws IllegalArgumentException naming the problem if shapes, activations or values are
      *     invalid, or the stored version does not match the weights
      */
-    public static Mlp toMlp(ModelSnapshot snapshot) {
+    public static Network toMlp(ModelSnapshot snapshot) {
         List<DenseLayerRecord> records = snapshot.getLayers();
         List<DenseLayer> layers = new ArrayList<>();
         int expectedIn = snapshot.getInputSize();
@@ -120,7 +120,7 @@ public final class ModelIo {
             layers.add(new DenseLayer(weight, bias));
             expectedIn = r.getOut();
         }
-        Mlp mlp = new Mlp(layers);
+        Network mlp = new Network(layers);
         if (!snapshot.getVersion().isEmpty() && !snapshot.getVersion().equals(mlp.version())) {
             throw new IllegalArgumentException(
                     "model says version "
@@ -165,7 +165,7 @@ public final class ModelIo {
         }
     }
 
-    public static void writeJson(Mlp mlp, OutputStream out) throws IOException {
+    public static void writeJson(Network mlp, OutputStream out) throws IOException {
         try (JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
             g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
             g.writeStartObject();
@@ -202,7 +202,7 @@ public final class ModelIo {
     }
 
     /** Parses mlp-json/1; errors name the field at fault. */
-    public static Mlp readJson(InputStream source) throws IOException {
+    public static Network readJson(InputStream source) throws IOException {
         JsonNode root = JSON.readTree(source);
         if (root == null || !root.isObject()) {
             throw new IOException("not a JSON object");
@@ -260,7 +260,7 @@ public final class ModelIo {
             layers.add(new DenseLayer(weight, bias));
             expectedIn = out;
         }
-        return new Mlp(layers);
+        return new Network(layers);
     }
 
     private static void checkActivation(int layer, int count, boolean relu) {

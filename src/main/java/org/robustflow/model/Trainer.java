@@ -16,7 +16,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Trains an {@link Mlp} with softmax cross-entropy and Adam, by hand-written backprop on ND4J ops.
+ * Trains an {@link Network} with softmax cross-entropy and Adam, by hand-written backprop on ND4J
+ * ops.
  *
  * <p>Float32, all parameters in one flat vector with per-layer views so a single Adam updater
  * serves them all. Repeatable for a seed: the initial weights and the batch order come from {@link
@@ -70,7 +71,7 @@ public final class Trainer {
         this.settings = settings;
     }
 
-    public Mlp train(MnistDataset train, MnistDataset test, Listener listener) {
+    public Network train(MnistDataset train, MnistDataset test, Listener listener) {
         int[] sizes = layerSizes(train.pixelsPerImage());
         int numLayers = sizes.length - 1;
         long numParams = 0;
@@ -165,7 +166,7 @@ public final class Trainer {
                 params.subi(grads);
                 listener.onBatch(epoch, bi + 1, batchesPerEpoch);
             }
-            Mlp model = toMlp(w, b);
+            Network model = toMlp(w, b);
             double testAccuracy = test == null ? Double.NaN : accuracy(model, test);
             listener.onEpoch(
                     new EpochStats(
@@ -179,7 +180,7 @@ public final class Trainer {
     }
 
     /** Fraction of {@code data} that {@code model} classifies correctly, batched in double. */
-    public static double accuracy(Mlp model, MnistDataset data) {
+    public static double accuracy(Network model, MnistDataset data) {
         int correct = 0;
         int batch = 1000;
         int pixels = data.pixelsPerImage();
@@ -252,7 +253,7 @@ public final class Trainer {
         return order;
     }
 
-    private static Mlp toMlp(INDArray[] w, INDArray[] b) {
+    private static Network toMlp(INDArray[] w, INDArray[] b) {
         List<DenseLayer> layers = new ArrayList<>();
         for (int l = 0; l < w.length; l++) {
             // Stored [in, out] for row batches; the model keeps W as [out][in].
@@ -260,6 +261,6 @@ public final class Trainer {
             double[] bias = b[l].castTo(DataType.DOUBLE).toDoubleVector();
             layers.add(new DenseLayer(weight, bias));
         }
-        return new Mlp(layers);
+        return new Network(layers);
     }
 }

@@ -5,7 +5,7 @@ import org.robustflow.bounds.BoxCertifier;
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,7 +62,7 @@ public final class Sweep {
 
     /** Box bounds only. */
     public static Report run(
-            Mlp mlp,
+            Network mlp,
             MnistDataset data,
             double[] eps,
             int threads,

@@ -5,7 +5,7 @@ import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Verdict;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
 import java.util.Optional;
@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PgdTest {
     @Test
     void shouldFindRecheckedCounterexamplesAndNeverOnCertifiedPairs() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         Pgd pgd = new Pgd(mlp, Pgd.Settings.defaults());
         CrownCertifier crown = new CrownCertifier(mlp);
         int found = 0;
@@ -39,7 +39,7 @@ class PgdTest {
 
     @Test
     void shouldReturnTheImageItselfWhenItIsAlreadyMisclassified() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         for (int i = 0; i < 500; i++) {
             double[] x = Fixtures.mnistTest().pixels(i);
             int label = Fixtures.mnistTest().label(i);

@@ -1,7 +1,7 @@
 package org.robustflow.bounds;
 
 import org.junit.jupiter.api.Test;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.testutils.ReferenceIntervalPropagation;
 
@@ -24,7 +24,7 @@ class BoundPropagatorTest {
     }
 
     private static void assertAgreement(boolean shortcut) {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         int rows = images() * EPS.length;
         double[] lower = new double[rows * 784];
         double[] upper = new double[rows * 784];
@@ -87,7 +87,7 @@ class BoundPropagatorTest {
 
     @Test
     void shouldGiveTheSameBoundsWhateverTheBatch() {
-        Mlp mlp = Fixtures.randomMlp(3, 784, 30, 10);
+        Network mlp = Fixtures.randomMlp(3, 784, 30, 10);
         double[][] box = InputBox.of(Fixtures.mnistTest().pixels(7), 0.02);
         Interval single = new BoundPropagator(mlp).logits(new Interval(box[0], box[1], 1, 784));
         double[] lower = new double[3 * 784];

@@ -3,7 +3,7 @@ package org.robustflow.bounds;
 import org.junit.jupiter.api.Test;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
 import java.util.List;
@@ -14,8 +14,8 @@ import static org.assertj.core.api.Assertions.within;
 
 class BoxCertifierTest {
     /** logit0 = x0 - x1, logit1 = x1 - x0 (no hidden layer): margin for label 0 is 2(x0 - x1). */
-    private static final Mlp TWO_PIXELS =
-            new Mlp(
+    private static final Network TWO_PIXELS =
+            new Network(
                     List.of(
                             new DenseLayer(
                                     new double[][] {{1, -1}, {-1, 1}}, new double[] {0, 0})));
@@ -52,7 +52,7 @@ class BoxCertifierTest {
 
     @Test
     void shouldNeverCertifyAPairWithASampledCounterexample() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         MnistDataset test = Fixtures.mnistTest().head(100);
         double[] eps = {0.0005, 0.001, 0.002};
         double[] images = new double[test.size() * 784];
@@ -88,7 +88,7 @@ class BoxCertifierTest {
 
     @Test
     void shouldCountUnstableReluAndMatchGridAndRowApis() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         double[] x = Fixtures.mnistTest().pixels(0);
         BoxCertifier certifier = new BoxCertifier(mlp);
         Certifier.Result[][] grid = certifier.certifyGrid(x, new int[] {7}, new double[] {0, 0.02});

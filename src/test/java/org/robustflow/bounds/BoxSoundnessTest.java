@@ -3,7 +3,7 @@ package org.robustflow.bounds;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
 import java.util.List;
@@ -19,7 +19,7 @@ class BoxSoundnessTest {
     @ParameterizedTest
     @ValueSource(doubles = {0.001, 0.01, 0.05, 0.1})
     void shouldContainEverySampledPointAndCorner(double eps) {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         BoundPropagator propagator = new BoundPropagator(mlp);
         Random random = new Random(Double.doubleToLongBits(eps));
         for (int image = 0; image < 3; image++) {
@@ -45,7 +45,7 @@ class BoxSoundnessTest {
         }
     }
 
-    private static void assertInside(Mlp mlp, List<Interval> bounds, double[] point) {
+    private static void assertInside(Network mlp, List<Interval> bounds, double[] point) {
         double[] h = point;
         List<DenseLayer> layers = mlp.denseLayers();
         for (int l = 0; l < layers.size(); l++) {

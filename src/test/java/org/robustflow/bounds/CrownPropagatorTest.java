@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
 import java.util.List;
@@ -21,8 +21,8 @@ class CrownPropagatorTest {
         // Margin for label 0 = h1 - h2 >= x + 0.1 - (0.5 (x - 0.5) + 0.25) = 0.5 x + 0.1, minimum
         // 0.1.
         // Box: h1 in [0.1, 1.1], h2 in [0, 0.5], so only -0.4.
-        Mlp mlp =
-                new Mlp(
+        Network mlp =
+                new Network(
                         List.of(
                                 new DenseLayer(new double[][] {{1}, {1}}, new double[] {0.1, -0.5}),
                                 new DenseLayer(
@@ -47,8 +47,8 @@ class CrownPropagatorTest {
         // lower: h1 >= z1_1, -h2 >= -(0.5 z1_2 + 0.5): x1 + x2 - 0.5 - 0.5 x1 + 0.5 x2 - 0.5 = 0.5
         // x1 + 1.5 x2 - 1 -> -1
         // upper: h1 <= 0.75 z1_1 + 0.375, -h2 <= 0: 0.75 x1 + 0.75 x2 - 0.375 + 0.375 -> 1.5
-        Mlp mlp =
-                new Mlp(
+        Network mlp =
+                new Network(
                         List.of(
                                 new DenseLayer(
                                         new double[][] {{1, 1}, {1, -1}}, new double[] {-0.5, 0}),
@@ -64,7 +64,7 @@ class CrownPropagatorTest {
     @ParameterizedTest
     @ValueSource(doubles = {0.005, 0.01, 0.02, 0.05})
     void shouldContainSampledPointsAndNeverBeLooserThanBox(double eps) {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         CrownPropagator crown = new CrownPropagator(mlp);
         BoundPropagator box = new BoundPropagator(mlp);
         Random random = new Random(42);
@@ -113,7 +113,7 @@ class CrownPropagatorTest {
 
     @Test
     void shouldCertifyEverythingBoxCertifiesAndMore() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         int n = 50;
         double[] images = new double[n * 784];
         for (int i = 0; i < n; i++) {

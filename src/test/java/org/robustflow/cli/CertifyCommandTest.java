@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.robustflow.bounds.EpsilonGrid;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
@@ -45,7 +45,7 @@ class CertifyCommandTest {
                                 csv.toString());
         assertThat(exit).isZero();
 
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         double[] eps = {0.001, 0.002, 0.003, 0.004};
         Sweep.Report expected = Sweep.run(mlp, Fixtures.mnistTest().head(200), eps, 1, 16, k -> {});
         JsonNode root = new ObjectMapper().readTree(json.toFile());

@@ -5,7 +5,7 @@ import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Verdict;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
 import java.util.Random;
@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ScipMilpVerifierTest {
     @Test
     void shouldAgreeWithSamplingAndBetweenFormulationsOnASmallNet() {
-        Mlp mlp = Fixtures.randomMlp(3, 6, 8, 8, 3);
+        Network mlp = Fixtures.randomMlp(3, 6, 8, 8, 3);
         Random random = new Random(1);
         int certified = 0;
         int falsified = 0;
@@ -73,7 +73,7 @@ class ScipMilpVerifierTest {
 
     @Test
     void shouldNeverCertifyWhatPgdBreaksOnRealMnist() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         Pgd pgd = new Pgd(mlp, Pgd.Settings.defaults());
         int decided = 0;
         for (int i = 0; i < 40 && decided < 3; i++) {

@@ -23,7 +23,7 @@ class ModelIoTest {
 
     @Test
     void shouldRoundTripTheAvroModelFile() throws IOException {
-        Mlp mlp = Fixtures.randomMlp(5, 784, 20, 10);
+        Network mlp = Fixtures.randomMlp(5, 784, 20, 10);
         TrainingSettings training =
                 TrainingSettings.newBuilder()
                         .setSeed(5)
@@ -42,10 +42,10 @@ class ModelIoTest {
 
     @Test
     void shouldReproduceLogitsOnTheTestSetAfterJsonExportAndImport() throws IOException {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         ByteArrayOutputStream json = new ByteArrayOutputStream();
         ModelIo.writeJson(mlp, json);
-        Mlp imported = ModelIo.readJson(new ByteArrayInputStream(json.toByteArray()));
+        Network imported = ModelIo.readJson(new ByteArrayInputStream(json.toByteArray()));
         assertThat(imported.version()).isEqualTo(mlp.version());
         MnistDataset test = Fixtures.mnistTest();
         double worst = 0;
@@ -67,7 +67,8 @@ class ModelIoTest {
                 {"format":"mlp-json/1","inputSize":2,"layers":[
                   {"in":2,"out":2,"weight":[[1,-1],[2,0]],"bias":[0,-1],"activation":"relu"},
                   {"in":2,"out":1,"weight":[[1,1]],"bias":[0.5],"activation":"none"}]}""";
-        Mlp mlp = ModelIo.readJson(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
+        Network mlp =
+                ModelIo.readJson(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
         assertThat(mlp.logits(new double[] {1, 0})[0]).isCloseTo(2.5, within(0.0));
     }
 

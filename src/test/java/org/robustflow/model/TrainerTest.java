@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TrainerTest {
     @Test
     void shouldTrainDefaultModelToAtLeast97PercentTestAccuracy() {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         assertThat(mlp.architecture()).isEqualTo("784-50-50-50-10");
         assertThat(Trainer.accuracy(mlp, Fixtures.mnistTest())).isGreaterThanOrEqualTo(0.97);
     }
@@ -20,9 +20,9 @@ class TrainerTest {
     void shouldBeRepeatableForASeed() {
         MnistDataset train = Fixtures.mnistTrain().head(5_000);
         Trainer.Settings settings = new Trainer.Settings(List.of(16), 1, 100, 1e-3, 3L);
-        Mlp first = new Trainer(settings).train(train, null, new Trainer.Listener() {});
-        Mlp second = new Trainer(settings).train(train, null, new Trainer.Listener() {});
-        Mlp otherSeed =
+        Network first = new Trainer(settings).train(train, null, new Trainer.Listener() {});
+        Network second = new Trainer(settings).train(train, null, new Trainer.Listener() {});
+        Network otherSeed =
                 new Trainer(new Trainer.Settings(List.of(16), 1, 100, 1e-3, 4L))
                         .train(train, null, new Trainer.Listener() {});
         assertThat(second.version()).isEqualTo(first.version());

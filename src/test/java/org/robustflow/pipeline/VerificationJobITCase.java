@@ -12,7 +12,7 @@ import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Verdict;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 import org.robustflow.pipeline.records.ModelEvent;
@@ -85,7 +85,7 @@ class VerificationJobITCase {
                         .collect(Collectors.toMap(a -> EpsilonGrid.key(a.eps), a -> a));
         assertThat(finals).hasSize(EPS.length);
 
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         Sweep.Report expected =
                 Sweep.run(mlp, Fixtures.mnistTest().head(IMAGES), EPS, 1, 64, k -> {});
         for (int e = 0; e < EPS.length; e++) {
@@ -129,7 +129,7 @@ class VerificationJobITCase {
                 (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();
         assertThat(verdicts).hasSize(count * eps.length);
 
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         Sweep.Report expected =
                 Sweep.run(
                         new CrownCertifier(mlp),
@@ -170,7 +170,7 @@ class VerificationJobITCase {
                         .boundParallelism(2)
                         .resultIntervalMs(50)
                         .build();
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         @SuppressWarnings("unchecked")
         List<VerdictEvent> verdicts =
                 (List<VerdictEvent>) run(VerificationJob.Outputs::verdicts, count, cfg).items();

@@ -6,7 +6,7 @@ import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
@@ -28,7 +28,7 @@ class ReportWriterTest {
 
     @Test
     void shouldRenderChartTableAndOneGalleryEntryPerCounterexample() throws Exception {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         MnistDataset data = Fixtures.mnistTest().head(20);
         double[] eps = {0.01, 0.03, 0.05};
         Sweep.Report run =

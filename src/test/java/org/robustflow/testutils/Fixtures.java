@@ -3,8 +3,8 @@ package org.robustflow.testutils;
 import org.robustflow.data.DatasetLoader;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import org.robustflow.model.Trainer;
 
 import java.io.IOException;
@@ -27,7 +27,7 @@ public final class Fixtures {
 
     private static MnistDataset test;
     private static MnistDataset train;
-    private static Mlp defaultModel;
+    private static Network defaultModel;
     private static double defaultModelAccuracy;
 
     private Fixtures() {}
@@ -47,11 +47,11 @@ public final class Fixtures {
     }
 
     /** The product's default model: 784-50-50-50-10, {@link Trainer.Settings#defaults()}. */
-    public static synchronized Mlp defaultModel() {
+    public static synchronized Network defaultModel() {
         if (defaultModel == null) {
             try {
                 if (!Files.exists(DEFAULT_MODEL)) {
-                    Mlp mlp =
+                    Network mlp =
                             new Trainer(Trainer.Settings.defaults())
                                     .train(mnistTrain(), null, new Trainer.Listener() {});
                     double accuracy = Trainer.accuracy(mlp, mnistTest());
@@ -80,7 +80,7 @@ public final class Fixtures {
     }
 
     /** A random ReLU net with the given widths (input first), weights ~ N(0, 1/fan_in). */
-    public static Mlp randomMlp(long seed, int... widths) {
+    public static Network randomMlp(long seed, int... widths) {
         Random random = new Random(seed);
         List<DenseLayer> layers = new ArrayList<>();
         for (int l = 0; l + 1 < widths.length; l++) {
@@ -94,7 +94,7 @@ public final class Fixtures {
             }
             layers.add(new DenseLayer(w, b));
         }
-        return new Mlp(layers);
+        return new Network(layers);
     }
 
     private static MnistDataset load(DatasetLoader.Split split) {

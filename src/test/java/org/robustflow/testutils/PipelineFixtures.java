@@ -1,8 +1,8 @@
 package org.robustflow.testutils;
 
 import org.robustflow.data.MnistDataset;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.ImageEvent;
 import org.robustflow.pipeline.records.ModelEvent;
 
@@ -13,7 +13,7 @@ import java.util.List;
 public final class PipelineFixtures {
     private PipelineFixtures() {}
 
-    public static ModelEvent modelEvent(Mlp mlp) {
+    public static ModelEvent modelEvent(Network mlp) {
         return ModelEvent.of(ModelIo.toSnapshot(mlp, null, null, "test"));
     }
 

@@ -1,7 +1,7 @@
 package org.robustflow.testutils;
 
 import org.robustflow.model.DenseLayer;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +15,7 @@ public final class ReferenceIntervalPropagation {
     private ReferenceIntervalPropagation() {}
 
     /** Pre-activation bounds per dense layer: list of {lower, upper}. */
-    public static List<double[][]> preActivations(Mlp mlp, double[] lower, double[] upper) {
+    public static List<double[][]> preActivations(Network mlp, double[] lower, double[] upper) {
         List<double[][]> result = new ArrayList<>();
         double[] lo = lower;
         double[] hi = upper;

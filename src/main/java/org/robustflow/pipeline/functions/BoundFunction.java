@@ -12,7 +12,7 @@ import org.apache.flink.util.OutputTag;
 import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.Verdict;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
 import org.robustflow.verify.Decision;
@@ -70,7 +70,7 @@ public class BoundFunction extends TaskFunction {
     void decide(
             VerificationTask task,
             String modelVersion,
-            Mlp mlp,
+            Network mlp,
             Collector<VerdictEvent> out,
             SideOutput side) {
         long start = System.nanoTime();

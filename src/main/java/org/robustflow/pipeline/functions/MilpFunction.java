@@ -9,7 +9,7 @@ import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.milp.MilpResult;
 import org.robustflow.milp.MilpVerifier;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
 import org.robustflow.verify.Decision;
@@ -52,7 +52,7 @@ public class MilpFunction extends TaskFunction {
     void decide(
             VerificationTask task,
             String modelVersion,
-            Mlp mlp,
+            Network mlp,
             Collector<VerdictEvent> out,
             SideOutput side) {
         double[] x = task.scaledPixels();

@@ -1,8 +1,8 @@
 package org.robustflow.pipeline.functions;
 
 import org.robustflow.avro.ModelSnapshot;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.ModelEvent;
 
 import java.nio.ByteBuffer;
@@ -14,10 +14,10 @@ import java.util.Map;
  * the broadcast state after a restore.
  */
 final class ModelRegistry {
-    private final Map<String, Mlp> byVersion = new HashMap<>();
+    private final Map<String, Network> byVersion = new HashMap<>();
 
     /** The network of an event, decoded on first use. */
-    Mlp get(ModelEvent event) {
+    Network get(ModelEvent event) {
         return byVersion.computeIfAbsent(event.version, v -> decode(event));
     }
 
@@ -27,7 +27,7 @@ final class ModelRegistry {
      * @throws IllegalArgumentException with the reason if the bytes are not a model or its shape
      *     does not fit
      */
-    static Mlp decode(ModelEvent event) {
+    static Network decode(ModelEvent event) {
         ModelSnapshot snapshot;
         try {
             snapshot = ModelSnapshot.fromByteBuffer(ByteBuffer.wrap(event.snapshot));
@@ -40,7 +40,7 @@ final class ModelRegistry {
     /**
      * Why {@code mlp} cannot classify images of {@code inputSize} pixels into 10 classes, or null.
      */
-    static String shapeProblem(Mlp mlp, int inputSize) {
+    static String shapeProblem(Network mlp, int inputSize) {
         if (mlp.inputSize() != inputSize) {
             return "model "
                     + mlp.architecture()

@@ -7,7 +7,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
@@ -46,7 +46,7 @@ abstract class TaskFunction
     abstract void decide(
             VerificationTask task,
             String modelVersion,
-            Mlp mlp,
+            Network mlp,
             Collector<VerdictEvent> out,
             SideOutput side);
 
@@ -71,7 +71,7 @@ abstract class TaskFunction
     @Override
     public void processBroadcastElement(ModelEvent model, Context ctx, Collector<VerdictEvent> out)
             throws Exception {
-        Mlp mlp;
+        Network mlp;
         try {
             mlp = registry.get(model);
         } catch (IllegalArgumentException e) {

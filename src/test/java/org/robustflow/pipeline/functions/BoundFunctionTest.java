@@ -8,7 +8,7 @@ import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.robustflow.bounds.BoxCertifier;
 import org.robustflow.bounds.Certifier;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BoundFunctionTest {
     @Test
     void shouldDecideTasksLikeTheOfflineCertifierAndWaitForTheirModel() throws Exception {
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         try (var h =
                 new KeyedTwoInputStreamOperatorTestHarness<
                         String, VerificationTask, ModelEvent, VerdictEvent>(

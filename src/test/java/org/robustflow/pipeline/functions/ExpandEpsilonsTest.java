@@ -6,7 +6,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 
 import org.junit.jupiter.api.Test;
-import org.robustflow.model.Mlp;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 import org.robustflow.pipeline.records.ModelEvent;
@@ -52,7 +52,7 @@ class ExpandEpsilonsTest {
             assertThat(tasks(harness.getOutput())).isEmpty();
             assertThat(harness.numKeyedStateEntries()).isEqualTo(2);
 
-            Mlp mlp = Fixtures.randomMlp(1, 784, 10, 10);
+            Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
             harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
             List<VerificationTask> tasks = tasks(harness.getOutput());
             assertThat(tasks).hasSize(6);
@@ -67,8 +67,8 @@ class ExpandEpsilonsTest {
     @Test
     void shouldApplyANewModelVersionToLaterImagesOnly() throws Exception {
         try (var harness = harness()) {
-            Mlp first = Fixtures.randomMlp(1, 784, 10, 10);
-            Mlp second = Fixtures.randomMlp(2, 784, 10, 10);
+            Network first = Fixtures.randomMlp(1, 784, 10, 10);
+            Network second = Fixtures.randomMlp(2, 784, 10, 10);
             harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(first)));
             harness.processElement1(new StreamRecord<>(PipelineFixtures.image("r", 0, 2)));
             harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(second)));

@@ -17,8 +17,8 @@ import org.robustflow.avro.VerdictRecord;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.data.AvroCodec;
 import org.robustflow.local.EmbeddedKafka;
-import org.robustflow.model.Mlp;
 import org.robustflow.model.ModelIo;
+import org.robustflow.model.Network;
 import org.robustflow.pipeline.JobConfig;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.verify.Sweep;
@@ -71,7 +71,7 @@ class KafkaVerificationJobITCase {
         Topics topics =
                 Topics.defaults(kafka.bootstrapServers()).withSuffix("." + UUID.randomUUID());
         topics.createIfAbsent();
-        Mlp mlp = Fixtures.defaultModel();
+        Network mlp = Fixtures.defaultModel();
         double[] eps = EpsilonGrid.parse("0.001:0.01:10");
         String runId = "it-" + UUID.randomUUID();
 

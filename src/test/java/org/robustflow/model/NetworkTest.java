@@ -11,12 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-class MlpTest {
+class NetworkTest {
     @Test
     void shouldComputeHandCheckedLogits() {
         // h = relu([1 -1; 2 0] x + [0; -1]), y = [1 1] h + 0.5
-        Mlp mlp =
-                new Mlp(
+        Network mlp =
+                new Network(
                         List.of(
                                 new DenseLayer(
                                         new double[][] {{1, -1}, {2, 0}}, new double[] {0, -1}),
@@ -28,7 +28,7 @@ class MlpTest {
 
     @Test
     void shouldAgreeBetweenPlainAndBatchedForwardPass() {
-        Mlp mlp = Fixtures.randomMlp(1, 784, 50, 50, 10);
+        Network mlp = Fixtures.randomMlp(1, 784, 50, 50, 10);
         int n = 20;
         double[] batch = new double[n * 784];
         for (int i = 0; i < n; i++) {
@@ -47,9 +47,9 @@ class MlpTest {
 
     @Test
     void shouldVersionByWeights() {
-        Mlp a = Fixtures.randomMlp(1, 4, 3, 2);
-        Mlp same = Fixtures.randomMlp(1, 4, 3, 2);
-        Mlp other = Fixtures.randomMlp(2, 4, 3, 2);
+        Network a = Fixtures.randomMlp(1, 4, 3, 2);
+        Network same = Fixtures.randomMlp(1, 4, 3, 2);
+        Network other = Fixtures.randomMlp(2, 4, 3, 2);
         assertThat(a.version()).isEqualTo(same.version()).startsWith("sha256:").hasSize(7 + 16);
         assertThat(other.version()).isNotEqualTo(a.version());
         assertThat(a.architecture()).isEqualTo("4-3-2");
@@ -60,7 +60,7 @@ class MlpTest {
     void shouldRejectMismatchedLayers() {
         assertThatThrownBy(
                         () ->
-                                new Mlp(
+                                new Network(
                                         List.of(
                                                 new DenseLayer(
                                                         new double[][] {{1, 2}}, new double[] {0}),

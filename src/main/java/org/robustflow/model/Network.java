@@ -18,13 +18,13 @@ import java.util.List;
  * between threads. The version is a hash of architecture and weights, so two equal networks have
  * equal versions wherever they were trained or imported.
  */
-public final class Mlp {
+public final class Network {
     private final List<Layer> layers;
     private final List<DenseLayer> denseLayers;
     private final String version;
 
     /** Dense layers in order; ReLU is applied after every one but the last. */
-    public Mlp(List<DenseLayer> denseLayers) {
+    public Network(List<DenseLayer> denseLayers) {
         if (denseLayers.isEmpty()) {
             throw new IllegalArgumentException("a network needs at least one layer");
         }
