@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * is re-checked with) and a batched ND4J path ({@code [batch, in] -> [batch, out]}). Bound methods
  * live in {@code bounds/}, one implementation per layer type.
  */
-public sealed interface Layer permits DenseLayer, ReluLayer {
+public sealed interface Layer permits DenseLayer, ReluLayer, ElementwiseAffineLayer {
     int inputSize();
 
     int outputSize();

@@ -120,7 +120,7 @@ public final class ModelIo {
             layers.add(new DenseLayer(weight, bias));
             expectedIn = r.getOut();
         }
-        Network mlp = new Network(layers);
+        Network mlp = Network.mlp(layers);
         if (!snapshot.getVersion().isEmpty() && !snapshot.getVersion().equals(mlp.version())) {
             throw new IllegalArgumentException(
                     "model says version "
@@ -260,7 +260,7 @@ public final class ModelIo {
             layers.add(new DenseLayer(weight, bias));
             expectedIn = out;
         }
-        return new Network(layers);
+        return Network.mlp(layers);
     }
 
     private static void checkActivation(int layer, int count, boolean relu) {

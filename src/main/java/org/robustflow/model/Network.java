@@ -12,26 +12,28 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * A fully connected ReLU classifier: dense layers with ReLU between them and none after the last.
+ * A feed-forward classifier as a sequence of layers (dense, ReLU, element-wise affine); an MLP is
+ * the case of dense layers with ReLU between them and none after the last.
  *
- * <p>Inputs are pixels in [0,1] (value/255), outputs are logits. Immutable and safe to share
- * between threads. The version is a hash of architecture and weights, so two equal networks have
- * equal versions wherever they were trained or imported.
+ * <p>Inputs are pixels in [0,1] (value/255) for MNIST models, outputs are logits. Immutable and
+ * safe to share between threads. The version is a hash of architecture and weights, so two equal
+ * networks have equal versions wherever they were trained or imported; for an MLP the hash is the
+ * one older model files carry ({@code mlp-relu/1}).
  */
 public final class Network {
     private final List<Layer> layers;
     private final List<DenseLayer> denseLayers;
     private final String version;
 
-    /** Dense layers in order; ReLU is applied after every one but the last. */
-    public Network(List<DenseLayer> denseLayers) {
-        if (denseLayers.isEmpty()) {
+    /** Layers in order; each takes as many inputs as the one before gives. */
+    public Network(List<? extends Layer> layers) {
+        if (layers.isEmpty()) {
             throw new IllegalArgumentException("a network needs at least one layer");
         }
-        List<Layer> all = new ArrayList<>();
-        for (int i = 0; i < denseLayers.size(); i++) {
-            DenseLayer layer = denseLayers.get(i);
-            if (i > 0 && layer.inputSize() != denseLayers.get(i - 1).outputSize()) {
+        List<DenseLayer> dense = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            if (i > 0 && layer.inputSize() != layers.get(i - 1).outputSize()) {
                 throw new IllegalArgumentException(
                         "layer "
                                 + i
@@ -40,16 +42,40 @@ public final class Network {
                                 + " inputs but layer "
                                 + (i - 1)
                                 + " gives "
-                                + denseLayers.get(i - 1).outputSize());
+                                + layers.get(i - 1).outputSize());
             }
-            all.add(layer);
-            if (i < denseLayers.size() - 1) {
-                all.add(new ReluLayer(layer.outputSize()));
+            if (layer instanceof DenseLayer d) {
+                dense.add(d);
             }
         }
-        this.denseLayers = List.copyOf(denseLayers);
-        this.layers = List.copyOf(all);
+        this.layers = List.copyOf(layers);
+        this.denseLayers = List.copyOf(dense);
         this.version = computeVersion();
+    }
+
+    /** Dense layers in order with ReLU after every one but the last. */
+    public static Network mlp(List<DenseLayer> denseLayers) {
+        List<Layer> all = new ArrayList<>();
+        for (int i = 0; i < denseLayers.size(); i++) {
+            all.add(denseLayers.get(i));
+            if (i < denseLayers.size() - 1) {
+                all.add(new ReluLayer(denseLayers.get(i).outputSize()));
+            }
+        }
+        return new Network(all);
+    }
+
+    /** Whether this is dense layers with ReLU between them and none after the last. */
+    public boolean isMlp() {
+        if (layers.size() != 2 * denseLayers.size() - 1) {
+            return false;
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            if ((i % 2 == 0) != (layers.get(i) instanceof DenseLayer)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** All layers, dense and ReLU, in order. */
@@ -62,27 +88,36 @@ public final class Network {
     }
 
     public int inputSize() {
-        return denseLayers.get(0).inputSize();
+        return layers.get(0).inputSize();
     }
 
     public int numClasses() {
-        return denseLayers.get(denseLayers.size() - 1).outputSize();
+        return layers.get(layers.size() - 1).outputSize();
     }
 
-    /** Layer widths, input first: 784-50-50-50-10 for the default model. */
+    /**
+     * Layer widths, input first: 784-50-50-50-10 for the default model; other layers than dense and
+     * ReLU are named in brackets, e.g. 784-[affine]-256-256-10.
+     */
     public String architecture() {
         StringBuilder s = new StringBuilder().append(inputSize());
-        for (DenseLayer layer : denseLayers) {
-            s.append('-').append(layer.outputSize());
+        for (Layer layer : layers) {
+            if (layer instanceof DenseLayer) {
+                s.append('-').append(layer.outputSize());
+            } else if (layer instanceof ElementwiseAffineLayer) {
+                s.append("-[affine]");
+            }
         }
         return s.toString();
     }
 
-    /** Number of hidden ReLU neurons. */
+    /** Number of ReLU neurons. */
     public int hiddenNeurons() {
         int n = 0;
-        for (int i = 0; i < denseLayers.size() - 1; i++) {
-            n += denseLayers.get(i).outputSize();
+        for (Layer layer : layers) {
+            if (layer instanceof ReluLayer) {
+                n += layer.outputSize();
+            }
         }
         return n;
     }
@@ -104,7 +139,7 @@ public final class Network {
 
     /** Logits of a batch [batch, inputSize] in double; the input is not modified. */
     public INDArray logits(INDArray batch) {
-        // The first layer is dense and writes a new array, so the input stays untouched.
+        // Every layer's batched forward writes a new array, so the input stays untouched.
         INDArray h = batch.castTo(DataType.DOUBLE);
         for (Layer layer : layers) {
             h = layer.forward(h);
@@ -134,21 +169,40 @@ public final class Network {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        sha.update("mlp-relu/1".getBytes(StandardCharsets.UTF_8));
         ByteBuffer buf = ByteBuffer.allocate(8);
-        for (DenseLayer layer : denseLayers) {
-            buf.clear();
-            buf.putInt(layer.inputSize()).putInt(layer.outputSize());
-            sha.update(buf.array());
-            for (int o = 0; o < layer.outputSize(); o++) {
-                for (int i = 0; i < layer.inputSize(); i++) {
-                    buf.clear();
-                    sha.update(buf.putLong(Double.doubleToLongBits(layer.weight(o, i))).array());
-                }
+        // An MLP keeps the hash older model files carry; any other sequence names each layer's
+        // type.
+        boolean mlp = isMlp();
+        sha.update((mlp ? "mlp-relu/1" : "net/1").getBytes(StandardCharsets.UTF_8));
+        for (Layer layer : layers) {
+            if (!mlp) {
+                sha.update(layer.getClass().getSimpleName().getBytes(StandardCharsets.UTF_8));
+            }
+            if (layer instanceof DenseLayer dense) {
                 buf.clear();
-                sha.update(buf.putLong(Double.doubleToLongBits(layer.bias(o))).array());
+                buf.putInt(dense.inputSize()).putInt(dense.outputSize());
+                sha.update(buf.array());
+                for (int o = 0; o < dense.outputSize(); o++) {
+                    for (int i = 0; i < dense.inputSize(); i++) {
+                        putDouble(sha, buf, dense.weight(o, i));
+                    }
+                    putDouble(sha, buf, dense.bias(o));
+                }
+            } else if (layer instanceof ElementwiseAffineLayer affine) {
+                for (int i = 0; i < affine.inputSize(); i++) {
+                    putDouble(sha, buf, affine.scale(i));
+                    putDouble(sha, buf, affine.shift(i));
+                }
+            } else if (!mlp) {
+                buf.clear();
+                sha.update(buf.putInt(layer.outputSize()).array(), 0, 4);
             }
         }
         return "sha256:" + HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    }
+
+    private static void putDouble(MessageDigest sha, ByteBuffer buf, double value) {
+        buf.clear();
+        sha.update(buf.putLong(Double.doubleToLongBits(value)).array());
     }
 }

@@ -261,6 +261,6 @@ public final class Trainer {
             double[] bias = b[l].castTo(DataType.DOUBLE).toDoubleVector();
             layers.add(new DenseLayer(weight, bias));
         }
-        return new Network(layers);
+        return Network.mlp(layers);
     }
 }

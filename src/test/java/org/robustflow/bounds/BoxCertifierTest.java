@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.within;
 class BoxCertifierTest {
     /** logit0 = x0 - x1, logit1 = x1 - x0 (no hidden layer): margin for label 0 is 2(x0 - x1). */
     private static final Network TWO_PIXELS =
-            new Network(
+            Network.mlp(
                     List.of(
                             new DenseLayer(
                                     new double[][] {{1, -1}, {-1, 1}}, new double[] {0, 0})));

@@ -22,7 +22,7 @@ class CrownPropagatorTest {
         // 0.1.
         // Box: h1 in [0.1, 1.1], h2 in [0, 0.5], so only -0.4.
         Network mlp =
-                new Network(
+                Network.mlp(
                         List.of(
                                 new DenseLayer(new double[][] {{1}, {1}}, new double[] {0.1, -0.5}),
                                 new DenseLayer(
@@ -48,7 +48,7 @@ class CrownPropagatorTest {
         // x1 + 1.5 x2 - 1 -> -1
         // upper: h1 <= 0.75 z1_1 + 0.375, -h2 <= 0: 0.75 x1 + 0.75 x2 - 0.375 + 0.375 -> 1.5
         Network mlp =
-                new Network(
+                Network.mlp(
                         List.of(
                                 new DenseLayer(
                                         new double[][] {{1, 1}, {1, -1}}, new double[] {-0.5, 0}),

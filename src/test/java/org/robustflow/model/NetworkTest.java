@@ -16,7 +16,7 @@ class NetworkTest {
     void shouldComputeHandCheckedLogits() {
         // h = relu([1 -1; 2 0] x + [0; -1]), y = [1 1] h + 0.5
         Network mlp =
-                new Network(
+                Network.mlp(
                         List.of(
                                 new DenseLayer(
                                         new double[][] {{1, -1}, {2, 0}}, new double[] {0, -1}),
@@ -60,13 +60,47 @@ class NetworkTest {
     void shouldRejectMismatchedLayers() {
         assertThatThrownBy(
                         () ->
-                                new Network(
+                                Network.mlp(
                                         List.of(
                                                 new DenseLayer(
                                                         new double[][] {{1, 2}}, new double[] {0}),
                                                 new DenseLayer(
                                                         new double[][] {{1, 2}},
                                                         new double[] {0}))))
-                .hasMessageContaining("layer 1 takes 2 inputs but layer 0 gives 1");
+                .hasMessageContaining("layer 2 takes 2 inputs but layer 1 gives 1");
+    }
+
+    @Test
+    void shouldKeepTheMlpVersionAndHashOtherSequencesApart() {
+        DenseLayer first =
+                new DenseLayer(new double[][] {{1, -2}, {0.5, 3}}, new double[] {0.1, 0});
+        DenseLayer last = new DenseLayer(new double[][] {{1, 1}}, new double[] {-1});
+        Network mlp = Network.mlp(List.of(first, last));
+        Network same = new Network(List.of(first, new ReluLayer(2), last));
+        Network normalised =
+                new Network(
+                        List.of(
+                                new ElementwiseAffineLayer(
+                                        new double[] {2, 2}, new double[] {-1, -1}),
+                                first,
+                                new ReluLayer(2),
+                                last));
+        Network otherShift =
+                new Network(
+                        List.of(
+                                new ElementwiseAffineLayer(
+                                        new double[] {2, 2}, new double[] {-1, -0.5}),
+                                first,
+                                new ReluLayer(2),
+                                last));
+
+        assertThat(same.isMlp()).isTrue();
+        assertThat(same.version()).isEqualTo(mlp.version());
+        assertThat(normalised.isMlp()).isFalse();
+        assertThat(normalised.version()).isNotEqualTo(mlp.version());
+        assertThat(normalised.version()).isNotEqualTo(otherShift.version());
+        assertThat(normalised.architecture()).isEqualTo("2-[affine]-2-1");
+        // 2x - 1 at (0.5, 1) is (0, 1); then [-2 + 0.1, 3] -> relu [0, 3] -> 3 - 1.
+        assertThat(normalised.logits(new double[] {0.5, 1})).containsExactly(2.0);
     }
 }

@@ -94,7 +94,7 @@ public final class Fixtures {
             }
             layers.add(new DenseLayer(w, b));
         }
-        return new Network(layers);
+        return Network.mlp(layers);
     }
 
     private static MnistDataset load(DatasetLoader.Split split) {
