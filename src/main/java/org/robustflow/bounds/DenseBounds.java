@@ -152,11 +152,7 @@ final class DenseBounds implements LayerBounds {
     private double[] shift(double[] a, double[] c, int rows) {
         double[] result = c.clone();
         for (int q = 0; q < rows; q++) {
-            double sum = 0;
-            for (int o = 0; o < out; o++) {
-                sum += a[q * out + o] * bias[o];
-            }
-            result[q] += sum;
+            result[q] += LinearBounds.dot(a, q * out, bias, out);
         }
         return result;
     }

@@ -1,6 +1,7 @@
 package org.robustflow.bounds;
 
 import org.robustflow.model.DenseLayer;
+import org.robustflow.model.ElementwiseAffineLayer;
 import org.robustflow.model.Layer;
 import org.robustflow.model.ReluLayer;
 
@@ -32,6 +33,9 @@ public interface LayerBounds {
         }
         if (layer instanceof ReluLayer) {
             return ReluBounds.INSTANCE;
+        }
+        if (layer instanceof ElementwiseAffineLayer affine) {
+            return new ElementwiseAffineBounds(affine);
         }
         throw new IllegalArgumentException(
                 "no bounds for layer type " + layer.getClass().getSimpleName());

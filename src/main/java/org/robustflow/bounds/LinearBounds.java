@@ -58,29 +58,56 @@ final class LinearBounds {
         double[] lo = new double[rows];
         double[] hi = hasUpper() ? new double[rows] : null;
         for (int q = 0; q < rows; q++) {
-            lo[q] = lowerC[q] + dot(lowerA, q, centre) - absDot(lowerA, q, radius);
+            lo[q] = lowerC[q] + centreMinusRadius(lowerA, q * width, centre, radius, -1);
             if (hi != null) {
-                hi[q] = upperC[q] + dot(upperA, q, centre) + absDot(upperA, q, radius);
+                hi[q] = upperC[q] + centreMinusRadius(upperA, q * width, centre, radius, 1);
             }
         }
         return new double[][] {lo, hi};
     }
 
-    private double dot(double[] a, int row, double[] v) {
-        double sum = 0;
-        int base = row * width;
-        for (int k = 0; k < width; k++) {
-            sum += a[base + k] * v[k];
+    /**
+     * a . centre + sign |a| . radius over one row, with four partial sums: the JIT does not reorder
+     * floating-point sums, so independent accumulators are what lets the adds overlap. The rounding
+     * lemma (CrownPropagator) holds for any order of summation.
+     */
+    private double centreMinusRadius(
+            double[] a, int base, double[] centre, double[] radius, double sign) {
+        double c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        int k = 0;
+        for (; k + 3 < width; k += 4) {
+            double a0 = a[base + k], a1 = a[base + k + 1], a2 = a[base + k + 2];
+            double a3 = a[base + k + 3];
+            c0 += a0 * centre[k];
+            c1 += a1 * centre[k + 1];
+            c2 += a2 * centre[k + 2];
+            c3 += a3 * centre[k + 3];
+            r0 += Math.abs(a0) * radius[k];
+            r1 += Math.abs(a1) * radius[k + 1];
+            r2 += Math.abs(a2) * radius[k + 2];
+            r3 += Math.abs(a3) * radius[k + 3];
         }
-        return sum;
+        for (; k < width; k++) {
+            c0 += a[base + k] * centre[k];
+            r0 += Math.abs(a[base + k]) * radius[k];
+        }
+        return (c0 + c1) + (c2 + c3) + sign * ((r0 + r1) + (r2 + r3));
     }
 
-    private double absDot(double[] a, int row, double[] v) {
-        double sum = 0;
-        int base = row * width;
-        for (int k = 0; k < width; k++) {
-            sum += Math.abs(a[base + k]) * v[k];
+    /** a[base..base+n) . b[0..n), with four partial sums (see {@link #centreMinusRadius}). */
+    static double dot(double[] a, int base, double[] b, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0;
+        for (; k + 3 < n; k += 4) {
+            s0 += a[base + k] * b[k];
+            s1 += a[base + k + 1] * b[k + 1];
+            s2 += a[base + k + 2] * b[k + 2];
+            s3 += a[base + k + 3] * b[k + 3];
         }
-        return sum;
+        for (; k < n; k++) {
+            s0 += a[base + k] * b[k];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 }
