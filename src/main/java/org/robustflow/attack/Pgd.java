@@ -1,8 +1,10 @@
 package org.robustflow.attack;
 
-import org.robustflow.bounds.InputBox;
-import org.robustflow.model.DenseLayer;
+import org.robustflow.model.Layer;
 import org.robustflow.model.Network;
+import org.robustflow.spec.Box;
+import org.robustflow.spec.LinearConstraint;
+import org.robustflow.spec.OutputSpec;
 
 import java.util.List;
 import java.util.Optional;
@@ -15,18 +17,12 @@ import java.util.Random;
  * <p>Loss: logit_t - logit_y with t the strongest other class at the current point
  * (Carlini-Wagner's margin). Sign steps of {@code stepFraction * eps}, projection onto the box
  * [max(0, x-eps), min(1, x+eps)] after every step; the first restart starts at the image, the
- * others at random points of the box. Stops at the first hit. A hit is re-checked with the double
- * forward pass before it is returned: inside the box within {@link #WITNESS_TOLERANCE} and
- * classified otherwise; otherwise it is not a witness. Thread-safe: no mutable state besides the
- * per-call random generator.
+ * others at random points of the box. Stops at the first hit. A hit is re-checked by {@link
+ * Witnesses} before it is returned: inside the box and violating beyond the forward pass's
+ * rounding; otherwise it is not a witness. Thread-safe: no mutable state besides the per-call
+ * random generator.
  */
 public final class Pgd {
-    /**
-     * Witnesses must lie in the box up to this (they are built inside it; this only allows for
-     * rounding).
-     */
-    public static final double WITNESS_TOLERANCE = 1e-8;
-
     /** Attack strength. */
     public record Settings(int steps, int restarts, double stepFraction, long seed)
             implements java.io.Serializable {
@@ -35,40 +31,67 @@ public final class Pgd {
         }
     }
 
-    private final Network mlp;
+    private final Network network;
     private final Settings settings;
 
     public Pgd(Network mlp, Settings settings) {
-        this.mlp = mlp;
+        this.network = mlp;
         this.settings = settings;
     }
 
     public Network model() {
-        return mlp;
+        return network;
     }
 
     /** A re-checked counterexample for (x, label, eps), if the attack finds one. */
     public Optional<double[]> attack(double[] x, int label, double eps) {
-        int n = x.length;
-        double[] lo = new double[n];
-        double[] hi = new double[n];
+        Box box = Box.around(x, eps);
+        OutputSpec spec = OutputSpec.robustness(network.numClasses(), label);
+        return search(
+                box,
+                spec,
+                x,
+                settings.stepFraction() * eps,
+                settings.seed() ^ Double.doubleToLongBits(eps) ^ label);
+    }
+
+    /**
+     * A re-checked point of {@code box} whose outputs violate {@code spec}, if the attack finds
+     * one. Starts at the box centre, then at random points; the seed is derived from the box, so
+     * different queries search differently and the same query repeats.
+     */
+    public Optional<double[]> attack(Box box, OutputSpec spec) {
+        int n = box.size();
+        double[] centre = new double[n];
+        double radius = 0;
+        long seed = settings.seed();
         for (int k = 0; k < n; k++) {
-            lo[k] = Math.max(0.0, x[k] - eps);
-            hi[k] = Math.min(1.0, x[k] + eps);
+            centre[k] = (box.lower(k) + box.upper(k)) * 0.5;
+            radius = Math.max(radius, (box.upper(k) - box.lower(k)) * 0.5);
+            seed = seed * 31 + Double.doubleToLongBits(box.lower(k));
         }
-        Random random = new Random(settings.seed() ^ Double.doubleToLongBits(eps) ^ label);
-        double step = settings.stepFraction() * eps;
+        return search(box, spec, centre, settings.stepFraction() * radius, seed);
+    }
+
+    private Optional<double[]> search(
+            Box box, OutputSpec spec, double[] start, double step, long seed) {
+        int n = box.size();
+        double[] lo = box.lower();
+        double[] hi = box.upper();
+        Random random = new Random(seed);
         for (int restart = 0; restart < settings.restarts(); restart++) {
-            double[] p = x.clone();
-            if (restart > 0) {
-                for (int k = 0; k < n; k++) {
-                    p[k] = lo[k] + random.nextDouble() * (hi[k] - lo[k]);
-                }
+            double[] p = new double[n];
+            for (int k = 0; k < n; k++) {
+                p[k] =
+                        restart == 0
+                                ? Math.min(hi[k], Math.max(lo[k], start[k]))
+                                : lo[k] + random.nextDouble() * (hi[k] - lo[k]);
             }
             for (int s = 0; s <= settings.steps(); s++) {
                 double[] gradient = new double[n];
-                if (lossGradient(p, label, gradient)) {
-                    return recheck(p, x, label, eps);
+                if (lossGradient(p, spec, gradient)
+                        && Witnesses.isCounterexample(network, box, spec, p)) {
+                    return Optional.of(p);
                 }
                 if (s == settings.steps()) {
                     break;
@@ -82,62 +105,46 @@ public final class Pgd {
         return Optional.empty();
     }
 
-    private Optional<double[]> recheck(double[] p, double[] x, int label, double eps) {
-        if (InputBox.contains(x, eps, p, WITNESS_TOLERANCE) && mlp.predict(p) != label) {
-            return Optional.of(p);
-        }
-        return Optional.empty();
-    }
-
     /**
-     * Writes d(logit_t - logit_y)/dx into {@code gradient}; returns true if p is already
-     * misclassified.
+     * Writes the descent direction of the loss min over disjuncts of max over their constraints of
+     * (c . y - bound) into {@code gradient} (negated gradient, so steps add it); returns true when
+     * the loss is already &lt;= 0 in plain double, i.e. p may be a counterexample. For the
+     * robustness spec this is Carlini-Wagner's margin logit_y - max_{j != y} logit_j.
      */
-    private boolean lossGradient(double[] p, int label, double[] gradient) {
-        List<DenseLayer> layers = mlp.denseLayers();
-        double[][] pre = new double[layers.size()][];
+    private boolean lossGradient(double[] p, OutputSpec spec, double[] gradient) {
+        List<Layer> layers = network.layers();
+        double[][] inputs = new double[layers.size()][];
         double[] h = p;
         for (int l = 0; l < layers.size(); l++) {
-            pre[l] = layers.get(l).forward(h);
-            if (l < layers.size() - 1) {
-                h = new double[pre[l].length];
-                for (int k = 0; k < h.length; k++) {
-                    h[k] = Math.max(0, pre[l][k]);
+            inputs[l] = h;
+            h = layers.get(l).forward(h);
+        }
+        double best = Double.POSITIVE_INFINITY;
+        LinearConstraint steepest = null;
+        for (List<LinearConstraint> conjunct : spec.disjuncts()) {
+            double worst = Double.NEGATIVE_INFINITY;
+            LinearConstraint worstConstraint = null;
+            for (LinearConstraint c : conjunct) {
+                double excess = -c.slack(h);
+                if (excess > worst) {
+                    worst = excess;
+                    worstConstraint = c;
                 }
             }
-        }
-        double[] logits = pre[layers.size() - 1];
-        int target = -1;
-        for (int j = 0; j < logits.length; j++) {
-            if (j != label && (target < 0 || logits[j] > logits[target])) {
-                target = j;
+            if (worst < best) {
+                best = worst;
+                steepest = worstConstraint;
             }
         }
-        if (Network.argMax(logits) != label) {
+        if (best <= 0) {
             return true;
         }
-        double[] g = new double[logits.length];
-        g[target] = 1;
-        g[label] = -1;
+        double[] g = steepest.coefficients();
+        for (int i = 0; i < g.length; i++) {
+            g[i] = -g[i];
+        }
         for (int l = layers.size() - 1; l >= 0; l--) {
-            DenseLayer layer = layers.get(l);
-            double[] down = new double[layer.inputSize()];
-            for (int o = 0; o < layer.outputSize(); o++) {
-                double go = g[o];
-                if (go != 0) {
-                    for (int i = 0; i < down.length; i++) {
-                        down[i] += go * layer.weight(o, i);
-                    }
-                }
-            }
-            if (l > 0) {
-                for (int i = 0; i < down.length; i++) {
-                    if (pre[l - 1][i] <= 0) {
-                        down[i] = 0;
-                    }
-                }
-            }
-            g = down;
+            g = layers.get(l).backward(inputs[l], g);
         }
         System.arraycopy(g, 0, gradient, 0, gradient.length);
         return false;

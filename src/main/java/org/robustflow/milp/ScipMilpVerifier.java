@@ -3,6 +3,7 @@ package org.robustflow.milp;
 import com.google.ortools.linearsolver.MPConstraint;
 import com.google.ortools.linearsolver.MPObjective;
 import com.google.ortools.linearsolver.MPSolver;
+import org.robustflow.attack.Witnesses;
 import org.robustflow.bounds.BoundPropagator;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.InputBox;
@@ -10,6 +11,8 @@ import org.robustflow.bounds.Interval;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.model.DenseLayer;
 import org.robustflow.model.Network;
+import org.robustflow.spec.Box;
+import org.robustflow.spec.OutputSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -261,10 +264,16 @@ public final class ScipMilpVerifier implements MilpVerifier {
             int solved,
             int binaries,
             long start) {
+        // The solver's box is widened by InputBox.WIDEN: clamp into the exact box first.
+        Box exact = Box.around(x, eps);
+        for (int k = 0; k < candidate.length; k++) {
+            candidate[k] = Math.min(exact.upper(k), Math.max(exact.lower(k), candidate[k]));
+        }
         double[] logits = mlp.logits(candidate);
         boolean inside = InputBox.contains(x, eps, candidate, WITNESS_TOLERANCE);
         int predicted = Network.argMax(logits);
-        if (inside && predicted != label) {
+        OutputSpec violation = OutputSpec.robustness(mlp.numClasses(), label);
+        if (inside && Witnesses.isCounterexample(mlp, exact, violation, candidate)) {
             return new MilpResult(
                     Verdict.FALSIFIED,
                     candidate,

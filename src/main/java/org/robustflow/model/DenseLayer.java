@@ -93,6 +93,21 @@ public final class DenseLayer implements Layer {
     }
 
     @Override
+    public double[] backward(double[] x, double[] gradOutput) {
+        double[] down = new double[inputSize()];
+        for (int o = 0; o < gradOutput.length; o++) {
+            double g = gradOutput[o];
+            if (g != 0) {
+                double[] row = weight[o];
+                for (int i = 0; i < down.length; i++) {
+                    down[i] += g * row[i];
+                }
+            }
+        }
+        return down;
+    }
+
+    @Override
     public INDArray forward(INDArray batch) {
         return batch.mmul(weightT()).addiRowVector(biasRow());
     }

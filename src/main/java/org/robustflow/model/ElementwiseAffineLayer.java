@@ -66,6 +66,15 @@ public final class ElementwiseAffineLayer implements Layer {
     }
 
     @Override
+    public double[] backward(double[] x, double[] gradOutput) {
+        double[] down = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            down[i] = scale[i] * gradOutput[i];
+        }
+        return down;
+    }
+
+    @Override
     public INDArray forward(INDArray batch) {
         INDArray s = scaleRow;
         INDArray b = shiftRow;

@@ -17,4 +17,11 @@ public sealed interface Layer permits DenseLayer, ReluLayer, ElementwiseAffineLa
     double[] forward(double[] x);
 
     INDArray forward(INDArray batch);
+
+    /**
+     * The gradient with respect to the input, given the gradient {@code gradOutput} with respect to
+     * the output at input {@code x} (a vector-Jacobian product; for ReLU the subgradient 0 at 0).
+     * The attack's backward pass.
+     */
+    double[] backward(double[] x, double[] gradOutput);
 }

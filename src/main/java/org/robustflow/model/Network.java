@@ -137,6 +137,54 @@ public final class Network {
         return h;
     }
 
+    /**
+     * Logits of one input with a bound on the rounding error of {@link #logits(double[])}: {logits,
+     * errorBound}, |computed - exact| &lt;= errorBound per output.
+     *
+     * <p>A dense output b + sum W x computed in any order errs by at most gamma_{n+1} (|b| + sum
+     * |W| |x|) (Higham eq. 3.5) plus sum |W| e for input errors e; element-wise a x + s by 2u (|a
+     * x| + |s|) plus |a| e; ReLU passes errors through without growing them. Doubled for the
+     * rounding of this bound's own arithmetic.
+     */
+    public double[][] logitsWithErrorBound(double[] x) {
+        double[] h = x;
+        double[] error = new double[x.length];
+        for (Layer layer : layers) {
+            double[] next = layer.forward(h);
+            double[] nextError = new double[next.length];
+            if (layer instanceof DenseLayer dense) {
+                double gamma = 2 * (dense.inputSize() + 2) * 0x1p-53;
+                for (int o = 0; o < next.length; o++) {
+                    double magnitude = Math.abs(dense.bias(o));
+                    double propagated = 0;
+                    for (int i = 0; i < h.length; i++) {
+                        double w = Math.abs(dense.weight(o, i));
+                        magnitude += w * Math.abs(h[i]);
+                        propagated += w * error[i];
+                    }
+                    nextError[o] = 2 * (propagated + gamma * magnitude) + Double.MIN_NORMAL;
+                }
+            } else if (layer instanceof ElementwiseAffineLayer affine) {
+                for (int i = 0; i < next.length; i++) {
+                    double a = Math.abs(affine.scale(i));
+                    nextError[i] =
+                            2
+                                            * (a * error[i]
+                                                    + 4
+                                                            * 0x1p-53
+                                                            * (a * Math.abs(h[i])
+                                                                    + Math.abs(affine.shift(i))))
+                                    + Double.MIN_NORMAL;
+                }
+            } else {
+                nextError = error;
+            }
+            h = next;
+            error = nextError;
+        }
+        return new double[][] {h, error};
+    }
+
     /** Logits of a batch [batch, inputSize] in double; the input is not modified. */
     public INDArray logits(INDArray batch) {
         // Every layer's batched forward writes a new array, so the input stays untouched.

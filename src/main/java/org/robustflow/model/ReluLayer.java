@@ -25,6 +25,15 @@ public record ReluLayer(int size) implements Layer {
     }
 
     @Override
+    public double[] backward(double[] x, double[] gradOutput) {
+        double[] down = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            down[i] = x[i] > 0 ? gradOutput[i] : 0;
+        }
+        return down;
+    }
+
+    @Override
     public INDArray forward(INDArray batch) {
         return Transforms.relu(batch, true);
     }
