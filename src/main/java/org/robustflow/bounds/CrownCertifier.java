@@ -1,8 +1,9 @@
 package org.robustflow.bounds;
 
 import org.robustflow.model.Network;
+import org.robustflow.spec.OutputSpec;
 
-/** Certifies pairs with {@link CrownPropagator}: one back-substitution per row. Thread-safe. */
+/** Certifies pairs with {@link CrownPropagator}, all rows of a call in one batch. Thread-safe. */
 public final class CrownCertifier implements Certifier {
     private final Network mlp;
     private final CrownPropagator propagator;
@@ -30,15 +31,24 @@ public final class CrownCertifier implements Certifier {
                     images.length + " pixel values do not make " + labels.length + " images");
         }
         int[] predicted = Certifier.predict(mlp, images, labels.length);
-        Result[] results = new Result[rowImage.length];
+        int rows = rowImage.length;
+        double[] lower = new double[rows * pixels];
+        double[] upper = new double[rows * pixels];
         double[] x = new double[pixels];
-        for (int r = 0; r < rowImage.length; r++) {
+        OutputSpec[] specs = new OutputSpec[rows];
+        int classes = mlp.numClasses();
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(images, rowImage[r] * pixels, x, 0, pixels);
+            InputBox.write(x, rowEps[r], lower, upper, r * pixels);
+            specs[r] = OutputSpec.robustness(classes, labels[rowImage[r]]);
+        }
+        CrownPropagator.SpecBounds[] bounds =
+                propagator.bound(new Interval(lower, upper, rows, pixels), specs);
+        Result[] results = new Result[rows];
+        for (int r = 0; r < rows; r++) {
             int image = rowImage[r];
-            System.arraycopy(images, image * pixels, x, 0, pixels);
-            double[][] box = InputBox.of(x, rowEps[r]);
-            CrownPropagator.RowBounds b = propagator.bound(box[0], box[1], labels[image]);
             double margin = Double.POSITIVE_INFINITY;
-            for (double m : b.marginLower()) {
+            for (double m : bounds[r].rowLower()) {
                 margin = Math.min(margin, m);
             }
             results[r] =
@@ -46,7 +56,7 @@ public final class CrownCertifier implements Certifier {
                             Certifier.verdict(labels[image], predicted[image], margin),
                             predicted[image],
                             margin,
-                            b.unstableRelus());
+                            bounds[r].unstableRelus());
         }
         return results;
     }

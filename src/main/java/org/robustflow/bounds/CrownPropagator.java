@@ -9,11 +9,12 @@ import org.robustflow.spec.LinearConstraint;
 import org.robustflow.spec.OutputSpec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Linear-relaxation bounds (CROWN / DeepPoly back-substitution) over a layer sequence, for one
- * input box.
+ * Linear-relaxation bounds (CROWN / DeepPoly back-substitution) over a layer sequence, for a batch
+ * of input boxes (queries) against the shared weights.
  *
  * <p>Layer by layer, the input of every ReLU is first bounded by box propagation from the previous
  * layer's (already tightened) bounds; only the neurons that box leaves unstable are then bounded by
@@ -22,6 +23,10 @@ import java.util.List;
  * result is intersected with the box bounds. Finally the rows of an output specification (c . y)
  * are back-substituted from the output: folding them into the last layer bounds c . y directly,
  * which is tighter than combining bounds of the single outputs.
+ *
+ * <p><b>Batching.</b> The rows back-substituted for all queries of a batch are stacked, so each
+ * dense layer costs one matrix product per chunk of at most {@link #MAX_ROWS} rows (which also
+ * bounds the memory); ReLU relaxations and the concretisation pick each row's query.
  *
  * <p><b>Rounding (lemma).</b> Let G_0 = max(|lower|, |upper|) element-wise for the input box and G
  * propagate as |W| G + |b| through dense layers, |a| G + |s| through element-wise affine ones and
@@ -38,13 +43,13 @@ import java.util.List;
 public final class CrownPropagator {
     private static final double UNIT_ROUNDOFF = 0x1p-53;
 
+    /** Rows back-substituted together: 2048 rows x 784 inputs x 8 bytes x 4 arrays = 51 MB. */
+    static final int MAX_ROWS = 2048;
+
     private final Network network;
     private final List<Layer> layers;
     private final List<LayerBounds> bounds;
     private final double relative;
-
-    /** |W| row-major [out][in] per dense layer (null for other layers), for the magnitudes G. */
-    private final double[][] absWeights;
 
     /**
      * Bounds of one box.
@@ -82,18 +87,6 @@ public final class CrownPropagator {
             }
         }
         this.bounds = List.copyOf(b);
-        this.absWeights = new double[layers.size()][];
-        for (int i = 0; i < layers.size(); i++) {
-            if (layers.get(i) instanceof DenseLayer dense) {
-                double[] abs = new double[dense.outputSize() * dense.inputSize()];
-                for (int o = 0; o < dense.outputSize(); o++) {
-                    for (int k = 0; k < dense.inputSize(); k++) {
-                        abs[o * dense.inputSize() + k] = Math.abs(dense.weight(o, k));
-                    }
-                }
-                absWeights[i] = abs;
-            }
-        }
         this.relative = 4.0 * affine * (widest + 2.0) * UNIT_ROUNDOFF;
     }
 
@@ -109,6 +102,12 @@ public final class CrownPropagator {
     public RowBounds bound(double[] lower, double[] upper, int label) {
         int classes = network.numClasses();
         SpecBounds s = bound(lower, upper, OutputSpec.robustness(classes, label));
+        return new RowBounds(
+                s.hiddenPreActivations(), margins(s, label, classes), s.unstableRelus());
+    }
+
+    /** The margins logit_label - logit_j from the rows of {@link OutputSpec#robustness}. */
+    static double[] margins(SpecBounds s, int label, int classes) {
         double[] margin = new double[classes];
         margin[label] = Double.POSITIVE_INFINITY;
         int row = 0;
@@ -117,175 +116,266 @@ public final class CrownPropagator {
                 margin[j] = s.rowLower()[row++];
             }
         }
-        return new RowBounds(s.hiddenPreActivations(), margin, s.unstableRelus());
+        return margin;
     }
 
-    /** Sound lower bounds of c . y for every constraint of {@code spec} over the box. */
+    /** Sound lower bounds of c . y for every constraint of {@code spec} over one box. */
     public SpecBounds bound(double[] lower, double[] upper, OutputSpec spec) {
-        if (lower.length != network.inputSize()) {
+        return bound(new Interval(lower, upper, 1, lower.length), new OutputSpec[] {spec})[0];
+    }
+
+    /**
+     * Sound lower bounds of c . y for every constraint of {@code specs[q]} over box q of {@code
+     * inputs} ([queries, inputSize]).
+     */
+    public SpecBounds[] bound(Interval inputs, OutputSpec[] specs) {
+        int queries = inputs.rows();
+        if (inputs.width() != network.inputSize()) {
             throw new IllegalArgumentException(
-                    "box has " + lower.length + " inputs, network takes " + network.inputSize());
+                    "boxes have "
+                            + inputs.width()
+                            + " inputs, network takes "
+                            + network.inputSize());
         }
-        if (spec.outputs() != network.numClasses()) {
-            throw new IllegalArgumentException(
-                    "spec is over "
-                            + spec.outputs()
-                            + " outputs, network has "
-                            + network.numClasses());
+        if (specs.length != queries) {
+            throw new IllegalArgumentException(queries + " boxes but " + specs.length + " specs");
         }
-        double[][] magnitude = magnitudes(lower, upper);
-        // out.get(i) = {lower, upper} of layer i's output.
-        List<double[][]> out = new ArrayList<>();
-        List<double[][]> reluInputs = new ArrayList<>();
-        int unstable = 0;
-        double[][] previous = {lower, upper};
+        for (OutputSpec spec : specs) {
+            if (spec.outputs() != network.numClasses()) {
+                throw new IllegalArgumentException(
+                        "spec is over "
+                                + spec.outputs()
+                                + " outputs, network has "
+                                + network.numClasses());
+            }
+        }
+        double[][] magnitude = magnitudes(inputs);
+        Concretizer concretizer = new Concretizer(inputs);
+        Interval[] out = new Interval[layers.size()];
         // Box bounds are exact per neuron while the set of values is itself a box (element-wise
         // layers only) and after one dense layer on such a set; back-substitution can't beat them.
         boolean setIsBox = true;
         boolean exactPerNeuron = true;
+        Interval previous = inputs;
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
-            Interval box =
-                    bounds.get(i)
-                            .box(new Interval(previous[0], previous[1], 1, previous[0].length));
-            double[][] current = {box.lower(), box.upper()};
+            Interval current = bounds.get(i).box(previous);
             if (layer instanceof DenseLayer) {
                 exactPerNeuron = setIsBox;
                 setIsBox = false;
             }
             boolean feedsRelu = i + 1 < layers.size() && layers.get(i + 1) instanceof ReluLayer;
             if (feedsRelu && !exactPerNeuron) {
-                tighten(i, current, magnitude[i], lower, upper, out);
+                tighten(i, current, magnitude[i], concretizer, out);
             }
-            if (layer instanceof ReluLayer) {
-                reluInputs.add(previous);
-                for (int k = 0; k < previous[0].length; k++) {
-                    if (previous[0][k] < 0 && previous[1][k] > 0) {
-                        unstable++;
+            out[i] = current;
+            previous = current;
+        }
+        return specBounds(concretizer, specs, magnitude[layers.size() - 1], out);
+    }
+
+    private SpecBounds[] specBounds(
+            Concretizer concretizer, OutputSpec[] specs, double[] magnitude, Interval[] out) {
+        int queries = specs.length;
+        int outputs = network.numClasses();
+        List<List<LinearConstraint>> rows = new ArrayList<>();
+        int total = 0;
+        for (OutputSpec spec : specs) {
+            List<LinearConstraint> flat = new ArrayList<>();
+            for (List<LinearConstraint> conjunct : spec.disjuncts()) {
+                flat.addAll(conjunct);
+            }
+            rows.add(flat);
+            total += flat.size();
+        }
+        double[] rowLower = new double[total];
+        int[] rowQuery = new int[total];
+        double[] c = new double[total * outputs];
+        int r = 0;
+        for (int q = 0; q < queries; q++) {
+            for (LinearConstraint constraint : rows.get(q)) {
+                rowQuery[r] = q;
+                for (int k = 0; k < outputs; k++) {
+                    c[r * outputs + k] = constraint.coefficient(k);
+                }
+                r++;
+            }
+        }
+        Interval logits = out[layers.size() - 1];
+        for (int from = 0; from < total; from += MAX_ROWS) {
+            int count = Math.min(MAX_ROWS, total - from);
+            double[] lower =
+                    concretizer
+                            .bounds(
+                                    LinearBounds.exactly(
+                                            Arrays.copyOfRange(
+                                                    c, from * outputs, (from + count) * outputs),
+                                            count,
+                                            outputs,
+                                            false,
+                                            Arrays.copyOfRange(rowQuery, from, from + count)),
+                                    layers.size() - 1,
+                                    out)[0];
+            for (int k = 0; k < count; k++) {
+                int row = from + k;
+                int q = rowQuery[row];
+                double weighted = 0;
+                double boxLower = 0;
+                for (int j = 0; j < outputs; j++) {
+                    double cj = c[row * outputs + j];
+                    weighted += Math.abs(cj) * magnitude[q * outputs + j];
+                    boxLower += cj > 0 ? cj * logits.lower(q, j) : cj * logits.upper(q, j);
+                }
+                double guard = relative * weighted;
+                // The box bound of c . y is sound too (the same guard covers its sum): the better.
+                rowLower[row] = Math.max(lower[k] - guard, boxLower - guard);
+            }
+        }
+        SpecBounds[] result = new SpecBounds[queries];
+        int start = 0;
+        for (int q = 0; q < queries; q++) {
+            List<double[][]> reluInputs = new ArrayList<>();
+            int unstable = 0;
+            for (int i = 1; i < layers.size(); i++) {
+                if (layers.get(i) instanceof ReluLayer) {
+                    double[][] b = out[i - 1].row(q);
+                    reluInputs.add(b);
+                    for (int k = 0; k < b[0].length; k++) {
+                        if (b[0][k] < 0 && b[1][k] > 0) {
+                            unstable++;
+                        }
                     }
                 }
             }
-            out.add(current);
-            previous = current;
+            int n = rows.get(q).size();
+            result[q] =
+                    new SpecBounds(
+                            reluInputs,
+                            rows.get(q),
+                            Arrays.copyOfRange(rowLower, start, start + n),
+                            unstable);
+            start += n;
         }
-
-        List<LinearConstraint> rows = new ArrayList<>();
-        for (List<LinearConstraint> conjunct : spec.disjuncts()) {
-            rows.addAll(conjunct);
-        }
-        int outputs = spec.outputs();
-        double[] c = new double[rows.size() * outputs];
-        for (int q = 0; q < rows.size(); q++) {
-            for (int k = 0; k < outputs; k++) {
-                c[q * outputs + k] = rows.get(q).coefficient(k);
-            }
-        }
-        LinearBounds lb =
-                backSubstitute(
-                        LinearBounds.exactly(c, rows.size(), outputs, false),
-                        layers.size() - 1,
-                        lower,
-                        upper,
-                        out);
-        double[] rowLower = lb.concretize(lower, upper)[0];
-        double[][] logits = out.get(layers.size() - 1);
-        double[] g = magnitude[layers.size() - 1];
-        for (int q = 0; q < rows.size(); q++) {
-            double weighted = 0;
-            double boxLower = 0;
-            for (int k = 0; k < outputs; k++) {
-                double ck = c[q * outputs + k];
-                weighted += Math.abs(ck) * g[k];
-                boxLower += ck > 0 ? ck * logits[0][k] : ck * logits[1][k];
-            }
-            double guard = relative * weighted;
-            // The box bound of c . y is sound too (same guard covers its sum): keep the better.
-            rowLower[q] = Math.max(rowLower[q] - guard, boxLower - guard);
-        }
-        return new SpecBounds(reluInputs, rows, rowLower, unstable);
+        return result;
     }
 
     /**
-     * Replaces the box bounds of layer {@code index}'s unstable outputs by back-substituted ones
-     * where tighter.
+     * Replaces the box bounds of layer {@code index}'s unstable outputs (every query) by
+     * back-substituted ones where tighter.
      */
     private void tighten(
             int index,
-            double[][] current,
+            Interval current,
             double[] magnitude,
-            double[] lower,
-            double[] upper,
-            List<double[][]> out) {
-        int width = current[0].length;
-        int[] unstable = new int[width];
+            Concretizer concretizer,
+            Interval[] out) {
+        int width = current.width();
+        double[] lo = current.lower();
+        double[] hi = current.upper();
+        int[] unstable = new int[lo.length];
         int count = 0;
-        for (int k = 0; k < width; k++) {
-            if (current[0][k] < 0 && current[1][k] > 0) {
-                unstable[count++] = k;
+        for (int k = 0; k < lo.length; k++) {
+            if (lo[k] < 0 && hi[k] > 0) {
+                unstable[count++] = k; // query * width + neuron
             }
         }
-        if (count == 0) {
-            return;
-        }
-        double[] a = new double[count * width];
-        for (int q = 0; q < count; q++) {
-            a[q * width + unstable[q]] = 1;
-        }
-        LinearBounds lb =
-                backSubstitute(
-                        LinearBounds.exactly(a, count, width, true), index, lower, upper, out);
-        double[][] c = lb.concretize(lower, upper);
-        for (int q = 0; q < count; q++) {
-            int k = unstable[q];
-            double guard = relative * magnitude[k];
-            current[0][k] = Math.max(c[0][q] - guard, current[0][k]);
-            current[1][k] = Math.min(c[1][q] + guard, current[1][k]);
+        for (int from = 0; from < count; from += MAX_ROWS) {
+            int rows = Math.min(MAX_ROWS, count - from);
+            double[] a = new double[rows * width];
+            int[] rowQuery = new int[rows];
+            for (int q = 0; q < rows; q++) {
+                int flat = unstable[from + q];
+                rowQuery[q] = flat / width;
+                a[q * width + flat % width] = 1;
+            }
+            double[][] c =
+                    concretizer.bounds(
+                            LinearBounds.exactly(a, rows, width, true, rowQuery), index, out);
+            for (int q = 0; q < rows; q++) {
+                int flat = unstable[from + q];
+                double guard = relative * magnitude[flat];
+                lo[flat] = Math.max(c[0][q] - guard, lo[flat]);
+                hi[flat] = Math.min(c[1][q] + guard, hi[flat]);
+            }
         }
     }
 
     /**
-     * Back-substitutes bounds over the output of layer {@code from} down to the network input;
-     * {@code out} holds the bounds of layers before {@code from}.
+     * Turns linear bounds over a layer's output into numbers: back-substitutes them to the input
+     * boxes and concretises. When the first layer is dense, the last step (to the widest matrices,
+     * rows x inputs) runs in blocks of {@link #BLOCK} rows that are concretised while they are in
+     * cache, so the input-wide coefficients are never all in memory at once.
      */
-    private LinearBounds backSubstitute(
-            LinearBounds over, int from, double[] lower, double[] upper, List<double[][]> out) {
-        LinearBounds lb = over;
-        for (int index = from; index >= 0; index--) {
-            if (layers.get(index) instanceof ReluLayer) {
-                double[][] in = index == 0 ? new double[][] {lower, upper} : out.get(index - 1);
-                lb = bounds.get(index).backSubstitute(lb, in[0], in[1]);
-            } else {
-                lb = bounds.get(index).backSubstitute(lb, null, null);
+    private final class Concretizer {
+        private static final int BLOCK = 64;
+        private final Interval inputs;
+        private final double[] centre;
+        private final double[] radius;
+
+        Concretizer(Interval inputs) {
+            this.inputs = inputs;
+            double[] lower = inputs.lower();
+            double[] upper = inputs.upper();
+            this.centre = new double[lower.length];
+            this.radius = new double[lower.length];
+            for (int k = 0; k < lower.length; k++) {
+                centre[k] = (lower[k] + upper[k]) * 0.5;
+                radius[k] = (upper[k] - lower[k]) * 0.5;
             }
         }
-        return lb;
+
+        /** {lower, upper (if wanted)} of the rows of {@code over}, over layer {@code from}. */
+        double[][] bounds(LinearBounds over, int from, Interval[] out) {
+            boolean firstDense = layers.get(0) instanceof DenseLayer;
+            LinearBounds lb = over;
+            for (int index = from; index >= (firstDense ? 1 : 0); index--) {
+                lb = bounds.get(index).backSubstitute(lb, index == 0 ? inputs : out[index - 1]);
+            }
+            if (!firstDense) {
+                return lb.concretize(centre, radius);
+            }
+            double[][] result = {new double[lb.rows], lb.hasUpper() ? new double[lb.rows] : null};
+            LayerBounds first = bounds.get(0);
+            for (int start = 0; start < lb.rows; start += BLOCK) {
+                int count = Math.min(BLOCK, lb.rows - start);
+                double[][] c =
+                        first.backSubstitute(lb.slice(start, count), inputs)
+                                .concretize(centre, radius);
+                System.arraycopy(c[0], 0, result[0], start, count);
+                if (c[1] != null) {
+                    System.arraycopy(c[1], 0, result[1], start, count);
+                }
+            }
+            return result;
+        }
     }
 
-    /** G_k per layer output (see the class comment). */
-    private double[][] magnitudes(double[] lower, double[] upper) {
+    /** G_k per layer output and query, [queries * width] (see the class comment). */
+    private double[][] magnitudes(Interval inputs) {
         double[][] g = new double[layers.size()][];
-        double[] previous = new double[lower.length];
-        for (int k = 0; k < lower.length; k++) {
-            previous[k] = Math.max(Math.abs(lower[k]), Math.abs(upper[k]));
+        double[] lo = inputs.lower();
+        double[] hi = inputs.upper();
+        double[] previous = new double[lo.length];
+        for (int k = 0; k < lo.length; k++) {
+            previous[k] = Math.max(Math.abs(lo[k]), Math.abs(hi[k]));
         }
+        int queries = inputs.rows();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
             double[] next;
             if (layer instanceof DenseLayer dense) {
-                next = new double[dense.outputSize()];
-                for (int o = 0; o < next.length; o++) {
-                    next[o] =
-                            Math.abs(dense.bias(o))
-                                    + LinearBounds.dot(
-                                            absWeights[i],
-                                            o * previous.length,
-                                            previous,
-                                            previous.length);
+                next = ((DenseBounds) bounds.get(i)).absProduct(previous, queries);
+                int width = dense.outputSize();
+                for (int k = 0; k < next.length; k++) {
+                    next[k] += Math.abs(dense.bias(k % width));
                 }
             } else if (layer instanceof ElementwiseAffineLayer affine) {
+                int width = affine.outputSize();
                 next = new double[previous.length];
                 for (int k = 0; k < next.length; k++) {
-                    next[k] = Math.abs(affine.scale(k)) * previous[k] + Math.abs(affine.shift(k));
+                    next[k] =
+                            Math.abs(affine.scale(k % width)) * previous[k]
+                                    + Math.abs(affine.shift(k % width));
                 }
             } else {
                 next = previous;

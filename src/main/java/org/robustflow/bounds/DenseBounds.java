@@ -125,8 +125,7 @@ final class DenseBounds implements LayerBounds {
     }
 
     @Override
-    public LinearBounds backSubstitute(
-            LinearBounds over, double[] inputLower, double[] inputUpper) {
+    public LinearBounds backSubstitute(LinearBounds over, Interval input) {
         int rows = over.rows;
         boolean upper = over.hasUpper();
         // Lower and upper coefficient matrices stacked: one BLAS call for both.
@@ -145,7 +144,8 @@ final class DenseBounds implements LayerBounds {
                 lowerA,
                 shift(over.lowerA, over.lowerC, rows),
                 upperA,
-                upper ? shift(over.upperA, over.upperC, rows) : null);
+                upper ? shift(over.upperA, over.upperC, rows) : null,
+                over.rowQuery);
     }
 
     /** c + A b. */

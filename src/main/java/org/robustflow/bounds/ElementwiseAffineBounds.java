@@ -51,8 +51,7 @@ final class ElementwiseAffineBounds implements LayerBounds {
     }
 
     @Override
-    public LinearBounds backSubstitute(
-            LinearBounds over, double[] inputLower, double[] inputUpper) {
+    public LinearBounds backSubstitute(LinearBounds over, Interval input) {
         double[] lowerA = new double[over.lowerA.length];
         double[] lowerC = over.lowerC.clone();
         apply(over.lowerA, lowerA, lowerC, over.rows);
@@ -63,7 +62,8 @@ final class ElementwiseAffineBounds implements LayerBounds {
             upperC = over.upperC.clone();
             apply(over.upperA, upperA, upperC, over.rows);
         }
-        return new LinearBounds(over.rows, over.width, lowerA, lowerC, upperA, upperC);
+        return new LinearBounds(
+                over.rows, over.width, lowerA, lowerC, upperA, upperC, over.rowQuery);
     }
 
     private void apply(double[] a, double[] out, double[] c, int rows) {

@@ -19,13 +19,13 @@ public interface LayerBounds {
     Interval box(Interval in);
 
     /**
-     * Rewrites linear bounds over this layer's output into linear bounds over its input, for one
-     * row.
+     * Rewrites linear bounds over this layer's output into linear bounds over its input, for a
+     * batch of rows (see {@link LinearBounds#rowQuery}).
      *
-     * @param inputLower sound lower bounds of this layer's input (needed by ReLU; dense ignores
-     *     them)
+     * @param input sound bounds of this layer's input per query, [queries, inputSize] (needed by
+     *     ReLU; affine layers ignore them)
      */
-    LinearBounds backSubstitute(LinearBounds over, double[] inputLower, double[] inputUpper);
+    LinearBounds backSubstitute(LinearBounds over, Interval input);
 
     static LayerBounds of(Layer layer) {
         if (layer instanceof DenseLayer dense) {

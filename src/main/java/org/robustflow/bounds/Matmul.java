@@ -51,11 +51,15 @@ final class Matmul {
                     "A has " + a.length + " values, expected " + m + "x" + k);
         }
         Map<Long, Buffers> cache = BUFFERS.get();
-        long key = ((long) m << 42) | ((long) k << 21) | n;
+        // Row counts vary from call to call in the batched bounds: round up to a bucket so the
+        // buffers are reused. Rows past m hold stale values; they only reach C's rows past m,
+        // which are never read (column j of C^T depends on column j of A^T alone).
+        int capacity = m <= 64 ? m : (m + 255) & ~255;
+        long key = ((long) capacity << 42) | ((long) k << 21) | n;
         if (cache.size() > MAX_CACHED_SHAPES && !cache.containsKey(key)) {
             cache.clear();
         }
-        Buffers buf = cache.computeIfAbsent(key, x -> new Buffers(m, k, n));
+        Buffers buf = cache.computeIfAbsent(key, x -> new Buffers(capacity, k, n));
         buf.aView.put(0, a);
         bTransposed.mmuli(buf.aT, buf.cT);
         double[] c = new double[m * n];

@@ -26,13 +26,15 @@ final class ReluBounds implements LayerBounds {
     }
 
     @Override
-    public LinearBounds backSubstitute(
-            LinearBounds over, double[] inputLower, double[] inputUpper) {
+    public LinearBounds backSubstitute(LinearBounds over, Interval input) {
         int n = over.width;
-        double[] lowerSlope = new double[n];
-        double[] upperSlope = new double[n];
-        double[] upperIntercept = new double[n];
-        for (int k = 0; k < n; k++) {
+        int size = input.lower().length;
+        double[] lowerSlope = new double[size];
+        double[] upperSlope = new double[size];
+        double[] upperIntercept = new double[size];
+        double[] inputLower = input.lower();
+        double[] inputUpper = input.upper();
+        for (int k = 0; k < size; k++) {
             double l = inputLower[k];
             double u = inputUpper[k];
             if (l >= 0) {
@@ -45,64 +47,47 @@ final class ReluBounds implements LayerBounds {
                 lowerSlope[k] = u > -l ? 1 : 0;
             }
         }
-        double[] zero = new double[n];
+        double[] zero = new double[size];
         double[] lowerA = new double[over.lowerA.length];
         double[] lowerC = over.lowerC.clone();
         // Lower bound: positive coefficients take the lower line, negative ones the upper line.
-        relax(
-                over.lowerA,
-                lowerA,
-                lowerC,
-                over.rows,
-                n,
-                lowerSlope,
-                zero,
-                upperSlope,
-                upperIntercept);
+        relax(over, over.lowerA, lowerA, lowerC, lowerSlope, zero, upperSlope, upperIntercept);
         double[] upperA = null;
         double[] upperC = null;
         if (over.hasUpper()) {
             upperA = new double[over.upperA.length];
             upperC = over.upperC.clone();
-            relax(
-                    over.upperA,
-                    upperA,
-                    upperC,
-                    over.rows,
-                    n,
-                    upperSlope,
-                    upperIntercept,
-                    lowerSlope,
-                    zero);
+            relax(over, over.upperA, upperA, upperC, upperSlope, upperIntercept, lowerSlope, zero);
         }
-        return new LinearBounds(over.rows, n, lowerA, lowerC, upperA, upperC);
+        return new LinearBounds(over.rows, n, lowerA, lowerC, upperA, upperC, over.rowQuery);
     }
 
     /**
-     * Replaces each h_k by the line chosen by the sign of its coefficient; intercepts go to the
-     * constant.
+     * Replaces each h_k by the line chosen by the sign of its coefficient, with the lines of the
+     * row's query; intercepts go to the constant.
      */
     private static void relax(
+            LinearBounds over,
             double[] a,
             double[] out,
             double[] c,
-            int rows,
-            int n,
             double[] positiveSlope,
             double[] positiveIntercept,
             double[] negativeSlope,
             double[] negativeIntercept) {
-        for (int q = 0; q < rows; q++) {
+        int n = over.width;
+        for (int q = 0; q < over.rows; q++) {
             int base = q * n;
+            int lines = over.query(q) * n;
             double constant = c[q];
             for (int k = 0; k < n; k++) {
                 double coefficient = a[base + k];
                 if (coefficient >= 0) {
-                    out[base + k] = coefficient * positiveSlope[k];
-                    constant += coefficient * positiveIntercept[k];
+                    out[base + k] = coefficient * positiveSlope[lines + k];
+                    constant += coefficient * positiveIntercept[lines + k];
                 } else {
-                    out[base + k] = coefficient * negativeSlope[k];
-                    constant += coefficient * negativeIntercept[k];
+                    out[base + k] = coefficient * negativeSlope[lines + k];
+                    constant += coefficient * negativeIntercept[lines + k];
                 }
             }
             c[q] = constant;
