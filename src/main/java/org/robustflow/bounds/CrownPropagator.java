@@ -307,7 +307,7 @@ public final class CrownPropagator {
      * cache, so the input-wide coefficients are never all in memory at once.
      */
     private final class Concretizer {
-        private static final int BLOCK = 64;
+        private static final int BLOCK = 1024;
         private final Interval inputs;
         private final double[] centre;
         private final double[] radius;

@@ -54,7 +54,7 @@ final class Matmul {
         // Row counts vary from call to call in the batched bounds: round up to a bucket so the
         // buffers are reused. Rows past m hold stale values; they only reach C's rows past m,
         // which are never read (column j of C^T depends on column j of A^T alone).
-        int capacity = m <= 64 ? m : (m + 255) & ~255;
+        int capacity = m <= 64 ? m : (m + 63) & ~63;
         long key = ((long) capacity << 42) | ((long) k << 21) | n;
         if (cache.size() > MAX_CACHED_SHAPES && !cache.containsKey(key)) {
             cache.clear();
