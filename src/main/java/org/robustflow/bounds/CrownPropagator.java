@@ -129,6 +129,15 @@ public final class CrownPropagator {
      * inputs} ([queries, inputSize]).
      */
     public SpecBounds[] bound(Interval inputs, OutputSpec[] specs) {
+        return bound(inputs, specs, null);
+    }
+
+    /**
+     * As {@link #bound(Interval, OutputSpec[])}, each query restricted to the subdomain of its ReLU
+     * split decisions ({@code splits[q]}; null for none). A query whose decisions leave some
+     * interval empty has no point at all: its rows get +infinity lower bounds.
+     */
+    public SpecBounds[] bound(Interval inputs, OutputSpec[] specs, Splits[] splits) {
         int queries = inputs.rows();
         if (inputs.width() != network.inputSize()) {
             throw new IllegalArgumentException(
@@ -152,6 +161,7 @@ public final class CrownPropagator {
         double[][] magnitude = magnitudes(inputs);
         Concretizer concretizer = new Concretizer(inputs);
         Interval[] out = new Interval[layers.size()];
+        boolean[] empty = new boolean[queries];
         // Box bounds are exact per neuron while the set of values is itself a box (element-wise
         // layers only) and after one dense layer on such a set; back-substitution can't beat them.
         boolean setIsBox = true;
@@ -165,13 +175,26 @@ public final class CrownPropagator {
                 setIsBox = false;
             }
             boolean feedsRelu = i + 1 < layers.size() && layers.get(i + 1) instanceof ReluLayer;
+            if (feedsRelu && splits != null) {
+                for (int q = 0; q < queries; q++) {
+                    if (splits[q] != null && !splits[q].clamp(i, current, q)) {
+                        empty[q] = true;
+                    }
+                }
+            }
             if (feedsRelu && !exactPerNeuron) {
                 tighten(i, current, magnitude[i], concretizer, out);
             }
             out[i] = current;
             previous = current;
         }
-        return specBounds(concretizer, specs, magnitude[layers.size() - 1], out);
+        SpecBounds[] result = specBounds(concretizer, specs, magnitude[layers.size() - 1], out);
+        for (int q = 0; q < queries; q++) {
+            if (empty[q]) {
+                Arrays.fill(result[q].rowLower(), Double.POSITIVE_INFINITY);
+            }
+        }
+        return result;
     }
 
     private SpecBounds[] specBounds(

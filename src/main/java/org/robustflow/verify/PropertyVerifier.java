@@ -2,6 +2,7 @@ package org.robustflow.verify;
 
 import org.robustflow.attack.Pgd;
 import org.robustflow.attack.Witnesses;
+import org.robustflow.bab.BranchAndBound;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.model.Network;
 import org.robustflow.spec.Box;
@@ -18,8 +19,9 @@ import java.util.Optional;
  * disjunct of every region, {@code sat} with a re-checked counterexample when an attack finds one,
  * otherwise {@code unknown}, or {@code timeout} when the time limit ran out first.
  *
- * <p>The attack runs in rounds of growing strength (more restarts and steps) until the time limit,
- * since every round is cheap and sat instances are often found only by later restarts.
+ * <p>After an attack and CROWN, a stronger attack, then branch and bound ({@link BranchAndBound})
+ * on the disjuncts CROWN left open; then attacks of growing strength (more restarts and steps)
+ * until the time limit, since sat instances are often found only by later restarts.
  */
 public final class PropertyVerifier {
     /** VNN-COMP's answers. */
@@ -55,11 +57,26 @@ public final class PropertyVerifier {
     private final Network network;
     private final CrownPropagator crown;
     private final Pgd.Settings attack;
+    private final BranchAndBound bab;
+    private final boolean useBranchAndBound;
+    private volatile BranchAndBound.Outcome lastBranchAndBound;
 
+    /** Bounds, attacks and branch and bound. */
     public PropertyVerifier(Network network, Pgd.Settings attack) {
+        this(network, attack, true);
+    }
+
+    public PropertyVerifier(Network network, Pgd.Settings attack, boolean useBranchAndBound) {
         this.network = network;
         this.crown = new CrownPropagator(network);
         this.attack = attack;
+        this.bab = new BranchAndBound(network, BranchAndBound.Settings.defaults());
+        this.useBranchAndBound = useBranchAndBound;
+    }
+
+    /** The last branch-and-bound search's statistics, or null (for reports). */
+    public BranchAndBound.Outcome lastBranchAndBound() {
+        return lastBranchAndBound;
     }
 
     public Network model() {
@@ -86,11 +103,14 @@ public final class PropertyVerifier {
                                 + network.numClasses());
             }
         }
-        // Cheap first: the clean attack on every region, then bounds, then stronger attacks.
-        boolean[] proved = new boolean[property.regions().size()];
-        for (int round = 0; round <= MAX_ATTACK_ROUNDS; round++) {
-            boolean open = false;
-            for (int r = 0; r < proved.length; r++) {
+        // Cheap first: an attack and CROWN on every region; then a stronger attack, branch and
+        // bound on what CROWN left open, and attacks of growing strength with the time left.
+        int regions = property.regions().size();
+        boolean[] proved = new boolean[regions];
+        boolean babDone = !useBranchAndBound;
+        boolean open = true;
+        for (int round = 0; round <= MAX_ATTACK_ROUNDS && open; round++) {
+            for (int r = 0; r < regions; r++) {
                 if (proved[r]) {
                     continue;
                 }
@@ -99,20 +119,60 @@ public final class PropertyVerifier {
                 }
                 Property.Region region = property.regions().get(r);
                 Optional<double[]> witness =
-                        attack(region, round).attack(region.input(), region.violation());
+                        attack(round).attack(region.input(), region.violation());
                 if (witness.isPresent()) {
                     return result(Outcome.SAT, witness.get(), "pgd", start);
                 }
                 if (round == 0) {
                     proved[r] = proves(region.input(), region.violation());
                 }
-                open |= !proved[r];
             }
-            if (!open) {
-                return result(Outcome.UNSAT, null, "crown", start);
+            open = !allTrue(proved);
+            if (open && round == 1 && !babDone) {
+                babDone = true;
+                for (int r = 0; r < regions && !proved[r]; r++) {
+                    proved[r] = branchAndBound(property.regions().get(r), deadline);
+                    if (!proved[r] && System.nanoTime() > deadline) {
+                        return result(Outcome.TIMEOUT, null, "none", start);
+                    }
+                    if (!proved[r]) {
+                        break; // one open region decides the property cannot be unsat now
+                    }
+                }
+                if (allTrue(proved)) {
+                    return result(Outcome.UNSAT, null, "bab", start);
+                }
             }
         }
-        return result(Outcome.UNKNOWN, null, "none", start);
+        if (!open) {
+            return result(Outcome.UNSAT, null, "crown", start);
+        }
+        return result(
+                System.nanoTime() > deadline ? Outcome.TIMEOUT : Outcome.UNKNOWN,
+                null,
+                "none",
+                start);
+    }
+
+    /** Branch and bound on every disjunct of one region; true when all are proved. */
+    private boolean branchAndBound(Property.Region region, long deadline) {
+        for (List<LinearConstraint> conjunct : region.violation().disjuncts()) {
+            BranchAndBound.Outcome o = bab.prove(region.input(), conjunct, deadline);
+            lastBranchAndBound = o;
+            if (o.status() != BranchAndBound.Status.PROVED) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean allTrue(boolean[] values) {
+        for (boolean v : values) {
+            if (!v) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether guarded bounds show that no point of the box satisfies any disjunct. */
@@ -132,7 +192,7 @@ public final class PropertyVerifier {
         return true;
     }
 
-    private Pgd attack(Property.Region region, int round) {
+    private Pgd attack(int round) {
         if (round == 0) {
             return new Pgd(network, attack);
         }
