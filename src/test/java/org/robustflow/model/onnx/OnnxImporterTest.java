@@ -189,9 +189,22 @@ class OnnxImporterTest {
     @Test
     void shouldMergeMatMulAndAddIntoOneDenseLayer() throws OrtException {
         Random random = new Random(8);
-        // x [1,4] @ W1 [4,5] + b1 (constant on the left of Add), Relu, x @ W2 [5,2] alone.
+        // x [1,4] @ W1 [4,5] + b1 (a Constant node, on the left of Add), Relu, @ W2 [5,2] alone.
+        TensorProto b1 = tensor("", new long[] {5}, random);
+        NodeProto b1Node =
+                NodeProto.newBuilder()
+                        .setName("b1")
+                        .setOpType("Constant")
+                        .addOutput("b1")
+                        .addAttribute(
+                                AttributeProto.newBuilder()
+                                        .setName("value")
+                                        .setType(AttributeProto.AttributeType.TENSOR)
+                                        .setT(b1))
+                        .build();
         List<NodeProto> nodes =
                 List.of(
+                        b1Node,
                         node("mm1", "MatMul", List.of("x", "W1"), "h"),
                         node("add1", "Add", List.of("b1", "h"), "hb"),
                         node("relu", "Relu", List.of("hb"), "r"),
@@ -201,7 +214,6 @@ class OnnxImporterTest {
                         nodes,
                         List.of(
                                 tensor("W1", new long[] {4, 5}, random),
-                                tensor("b1", new long[] {5}, random),
                                 tensor("W2", new long[] {5, 2}, random)),
                         new long[] {1, 4},
                         "y");
@@ -393,11 +405,20 @@ class OnnxImporterTest {
     }
 
     @Test
-    void shouldRoundTripThroughGzip() throws IOException {
+    void shouldReadGzipAndFloat64Weights() throws IOException {
+        TensorProto w =
+                TensorProto.newBuilder()
+                        .setName("W")
+                        .setDataType(TensorProto.DataType.DOUBLE_VALUE)
+                        .addDims(2)
+                        .addDims(1)
+                        .addDoubleData(0.1)
+                        .addDoubleData(-4)
+                        .build();
         ModelProto model =
                 model(
                         List.of(node("fc", "Gemm", List.of("x", "W"), "y")),
-                        List.of(values("W", new long[] {2, 1}, 0.25, -4)),
+                        List.of(w),
                         new long[] {1, 2},
                         "y");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -405,7 +426,8 @@ class OnnxImporterTest {
             gz.write(model.toByteArray());
         }
         Network net = OnnxImporter.parse(bytes.toByteArray(), "w.onnx.gz");
-        assertThat(net.logits(new double[] {2, 1})).containsExactly(0.5 - 4);
+        // float64 weights stay exactly as written (0.1 is not a float32 value).
+        assertThat(net.logits(new double[] {2, 1})).containsExactly(2 * 0.1 - 4);
     }
 
     // ---------------------------------------------------------------- helpers
