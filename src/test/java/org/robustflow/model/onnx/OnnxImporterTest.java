@@ -8,6 +8,7 @@ import org.robustflow.data.MnistDataset;
 import org.robustflow.model.DenseLayer;
 import org.robustflow.model.ElementwiseAffineLayer;
 import org.robustflow.model.Layer;
+import org.robustflow.model.ModelIo;
 import org.robustflow.model.Network;
 import org.robustflow.model.ReluLayer;
 import org.robustflow.model.onnx.proto.Onnx.AttributeProto;
@@ -109,6 +110,17 @@ class OnnxImporterTest {
         // float32 evaluation rounds every product and sum: agreement to its precision only.
         assertThat(maxDiff32).isLessThanOrEqualTo(1e-4);
         assertThat(correct).isGreaterThan(9000);
+    }
+
+    @Test
+    void shouldKeepAnImportedMlpThroughTheAvroModelFile() throws IOException {
+        // mnist_fc networks are plain MLPs, so today's model file already holds them exactly.
+        Network net = OnnxImporter.read(network("mnist-net_256x2.onnx.gz"));
+        Network back =
+                ModelIo.toMlp(ModelIo.toSnapshot(net, null, null, "mnist-net_256x2.onnx.gz"));
+        assertThat(back.version()).isEqualTo(net.version());
+        double[] x = Fixtures.mnistTest().pixels(0);
+        assertThat(back.logits(x)).containsExactly(net.logits(x));
     }
 
     @Test
