@@ -300,8 +300,10 @@ public final class VnnlibReader {
                 }
                 return op.equals("and") ? new And(parts, g) : new Or(parts, g);
             }
-            // Strict comparisons are read as non-strict: verdicts are about closed sets, and a
-            // counterexample on the boundary is re-checked against the file's numbers anyway.
+            // Strict comparisons are read as non-strict: verdicts are about closed sets. An
+            // "unsat" for the closed set holds for the open one; a counterexample that lies
+            // exactly on such a boundary would need a strict re-check, which this type cannot
+            // express.
             case "<=", ">=", "<", ">" -> {
                 expectArity(g, 2, Integer.MAX_VALUE, "(" + op + " TERM TERM)");
                 List<Linear> terms = new ArrayList<>();
