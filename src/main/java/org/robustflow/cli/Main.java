@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             RunCommand.class,
             CertifyCommand.class,
+            VerifyCommand.class,
+            VnncompCommand.class,
             TrainCommand.class,
             ModelCommand.class,
             BenchCommand.class,
