@@ -46,6 +46,14 @@ public final class Workspace {
      * null.
      */
     public static ModelSnapshot loadSnapshot(Path path, PrintStream log) throws IOException {
+        if (path != null && (Models.isOnnx(path) || path.toString().endsWith(".json"))) {
+            Network net = Models.read(path);
+            Double accuracy = null;
+            if (net.inputSize() == 784 && net.numClasses() == MnistDataset.NUM_CLASSES) {
+                accuracy = Trainer.accuracy(net, load(null, DatasetLoader.Split.TEST));
+            }
+            return ModelIo.toSnapshot(net, null, accuracy, "imported " + path.getFileName());
+        }
         if (path != null) {
             return ModelIo.read(path);
         }
@@ -61,6 +69,9 @@ public final class Workspace {
     }
 
     public static Network loadModel(Path path, PrintStream log) throws IOException {
+        if (path != null && (Models.isOnnx(path) || path.toString().endsWith(".json"))) {
+            return Models.read(path);
+        }
         return ModelIo.toMlp(loadSnapshot(path, log));
     }
 

@@ -45,6 +45,13 @@ public final class ModelIo {
      */
     public static ModelSnapshot toSnapshot(
             Network mlp, TrainingSettings training, Double testAccuracy, String source) {
+        if (!mlp.isMlp()) {
+            // The model file holds dense layers with ReLU between them; other layers would be lost.
+            throw new IllegalArgumentException(
+                    "the model file stores dense/ReLU networks only; "
+                            + mlp.architecture()
+                            + " has other layers (use the ONNX file directly)");
+        }
         List<DenseLayerRecord> layers = new ArrayList<>();
         List<DenseLayer> dense = mlp.denseLayers();
         for (int l = 0; l < dense.size(); l++) {
