@@ -53,10 +53,20 @@ public final class BranchAndBound {
         }
     }
 
-    private record Domain(Splits splits, double score, List<double[][]> reluInputs) {}
+    private record Domain(
+            Splits splits, double score, List<double[][]> reluInputs, double[][] beta) {}
+
+    /** Beta steps per subdomain that CROWN alone leaves open. */
+    private static final int BETA_ITERATIONS = 20;
+
+    /**
+     * Beta steps on a subdomain with every ReLU decided, where they converge to the exact bound.
+     */
+    private static final int LEAF_BETA_ITERATIONS = 500;
 
     private final Network network;
     private final CrownPropagator crown;
+    private final BetaCrown beta;
     private final Settings settings;
 
     /** Network layer index of the output each ReLU reads, in ReLU order. */
@@ -65,6 +75,7 @@ public final class BranchAndBound {
     public BranchAndBound(Network network, Settings settings) {
         this.network = network;
         this.crown = new CrownPropagator(network);
+        this.beta = new BetaCrown(network);
         this.settings = settings;
         List<Integer> sources = new ArrayList<>();
         List<Layer> layers = network.layers();
@@ -85,7 +96,14 @@ public final class BranchAndBound {
         Interval one = new Interval(box.lower(), box.upper(), 1, box.size());
         PriorityQueue<Domain> queue =
                 new PriorityQueue<>((a, b) -> Double.compare(a.score(), b.score()));
-        List<Domain> root = bound(one, spec, List.of(Splits.NONE), 1);
+        List<Domain> root =
+                bound(
+                        box,
+                        one,
+                        spec,
+                        List.of(Splits.NONE),
+                        List.<double[][]>of(new double[0][]),
+                        1);
         int domains = 1;
         int maxDepth = 0;
         if (root.isEmpty()) {
@@ -100,10 +118,16 @@ public final class BranchAndBound {
                 return new Outcome(Status.OPEN, domains, maxDepth, "subdomain budget");
             }
             List<Splits> children = new ArrayList<>();
+            List<double[][]> betas = new ArrayList<>();
             while (!queue.isEmpty() && children.size() < 2 * settings.batchSize()) {
                 Domain d = queue.poll();
                 int[] choice = branch(d);
                 if (choice == null) {
+                    // Every ReLU is decided: the subdomain is a polytope on which the network is
+                    // linear, and with the best beta the bound is its exact minimum (LP duality).
+                    if (leafProved(box, spec, d)) {
+                        continue;
+                    }
                     return new Outcome(
                             Status.OPEN, domains, maxDepth, "leaf without unstable neurons");
                 }
@@ -111,16 +135,27 @@ public final class BranchAndBound {
                 int width = d.reluInputs().get(choice[0])[0].length;
                 children.add(d.splits().with(layer, choice[1], width, 1));
                 children.add(d.splits().with(layer, choice[1], width, -1));
+                double[][] inherited = withRow(d.beta(), layer, width);
+                betas.add(inherited);
+                betas.add(copy(inherited));
                 maxDepth = Math.max(maxDepth, d.splits().count() + 1);
             }
             domains += children.size();
-            queue.addAll(bound(one, spec, children, children.size()));
+            if (!children.isEmpty()) {
+                queue.addAll(bound(box, one, spec, children, betas, children.size()));
+            }
         }
         return new Outcome(Status.PROVED, domains, maxDepth, "all subdomains proved");
     }
 
     /** Bounds the subdomains; returns those not yet proved, scored by their best constraint. */
-    private List<Domain> bound(Interval one, OutputSpec spec, List<Splits> splits, int count) {
+    private List<Domain> bound(
+            Box box,
+            Interval one,
+            OutputSpec spec,
+            List<Splits> splits,
+            List<double[][]> betas,
+            int count) {
         double[] lower = new double[count * one.width()];
         double[] upper = new double[count * one.width()];
         OutputSpec[] specs = new OutputSpec[count];
@@ -145,8 +180,29 @@ public final class BranchAndBound {
                 proved |= b[q].rowLower()[r] > conjunct.get(r).bound();
                 best = Math.max(best, b[q].rowLower()[r] - conjunct.get(r).bound());
             }
+            if (!proved && splits.get(q).count() > 0) {
+                // The decisions as Lagrangian terms (beta-CROWN) on the most promising row.
+                int row = 0;
+                for (int r = 1; r < conjunct.size(); r++) {
+                    if (b[q].rowLower()[r] - conjunct.get(r).bound()
+                            > b[q].rowLower()[row] - conjunct.get(row).bound()) {
+                        row = r;
+                    }
+                }
+                double betaLower =
+                        beta.optimise(
+                                box,
+                                b[q].hiddenPreActivations(),
+                                splits.get(q),
+                                conjunct.get(row),
+                                betas.get(q),
+                                BETA_ITERATIONS);
+                proved = betaLower > conjunct.get(row).bound();
+                best = Math.max(best, betaLower - conjunct.get(row).bound());
+            }
             if (!proved) {
-                open.add(new Domain(splits.get(q), best, b[q].hiddenPreActivations()));
+                open.add(
+                        new Domain(splits.get(q), best, b[q].hiddenPreActivations(), betas.get(q)));
             }
         }
         return open;
@@ -171,5 +227,38 @@ public final class BranchAndBound {
             }
         }
         return best;
+    }
+
+    /** Beta-CROWN run long on a subdomain without unstable neurons. */
+    private boolean leafProved(Box box, OutputSpec spec, Domain d) {
+        for (LinearConstraint c : spec.disjuncts().get(0)) {
+            double lower =
+                    beta.optimise(
+                            box, d.reluInputs(), d.splits(), c, d.beta(), LEAF_BETA_ITERATIONS);
+            if (lower > c.bound()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A copy of {@code beta} with a (zero) row for layer {@code layer} of {@code width}. */
+    private static double[][] withRow(double[][] beta, int layer, int width) {
+        double[][] copy = copy(beta);
+        if (copy.length <= layer) {
+            copy = java.util.Arrays.copyOf(copy, layer + 1);
+        }
+        if (copy[layer] == null) {
+            copy[layer] = new double[width];
+        }
+        return copy;
+    }
+
+    private static double[][] copy(double[][] beta) {
+        double[][] copy = new double[beta.length][];
+        for (int i = 0; i < beta.length; i++) {
+            copy[i] = beta[i] == null ? null : beta[i].clone();
+        }
+        return copy;
     }
 }

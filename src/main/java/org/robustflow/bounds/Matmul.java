@@ -50,6 +50,9 @@ final class Matmul {
             throw new IllegalArgumentException(
                     "A has " + a.length + " values, expected " + m + "x" + k);
         }
+        if (m == 0) {
+            return new double[0];
+        }
         Map<Long, Buffers> cache = BUFFERS.get();
         // Row counts vary from call to call in the batched bounds: round up to a bucket so the
         // buffers are reused. Rows past m hold stale values; they only reach C's rows past m,

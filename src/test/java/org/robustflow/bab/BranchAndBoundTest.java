@@ -16,9 +16,8 @@ class BranchAndBoundTest {
 
     /**
      * On random 2-input networks, against a 401 x 401 grid: BaB never proves a property that a grid
-     * point violates, and it proves properties with room to spare that plain CROWN (the root
-     * domain) cannot. Without Lagrangian split terms it is not complete: not every clear case is
-     * proved (see BranchAndBound).
+     * point violates, and it proves most properties with room to spare, which plain CROWN (the root
+     * domain) mostly cannot.
      */
     @Test
     void shouldAgreeWithADenseGridOnSmallNetworks() {
@@ -58,7 +57,9 @@ class BranchAndBoundTest {
             }
         }
         assertThat(clearCases).isEqualTo(40);
-        assertThat(clearProved).isGreaterThan(rootProved); // splitting proves what CROWN cannot
+        // Measured 34 of 40 (root alone: 5); the rest hit the 5 s limit or the subdomain budget.
+        assertThat(clearProved).isGreaterThanOrEqualTo(30);
+        assertThat(rootProved).isLessThan(10); // the cases need splitting
     }
 
     private static LinearConstraint constraint(double d) {
