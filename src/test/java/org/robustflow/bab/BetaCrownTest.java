@@ -88,4 +88,44 @@ class BetaCrownTest {
         }
         return true;
     }
+
+    /**
+     * f = -relu(x) on x in [-1, 1] with x forced active: the subdomain minimum is -1 at x = 1, a
+     * point that obeys the decision. With the Lagrangian term's sign flipped the bound would be
+     * -0.5 at beta = 0.5: above the minimum.
+     */
+    @Test
+    void shouldStayBelowTheSubdomainMinimumWhenItsMinimiserObeysTheDecision() {
+        Network net =
+                Network.mlp(
+                        List.of(
+                                new org.robustflow.model.DenseLayer(
+                                        new double[][] {{1}}, new double[] {0}),
+                                new org.robustflow.model.DenseLayer(
+                                        new double[][] {{1}}, new double[] {0})));
+        Box box = new Box(new double[] {-1}, new double[] {1});
+        Splits active = Splits.NONE.with(0, 0, 1, 1);
+        LinearConstraint row = new LinearConstraint(new double[] {-1}, -2);
+        List<double[][]> reluInputs = List.<double[][]>of(new double[][] {{0}, {1}});
+        double[][] beta = {{0.5}};
+        double bound = new BetaCrown(net).optimise(box, reluInputs, active, row, beta, 0);
+        assertThat(bound).isLessThanOrEqualTo(-1.0);
+    }
+
+    /** y = x0 + 2^60 x1 - 2^60 x2 at (1, 1, 1) is 1, but summed in that order in double it is 0. */
+    @Test
+    void shouldGuardTheBoundAgainstCancellation() {
+        double big = 0x1p60;
+        Network net =
+                Network.mlp(
+                        List.of(
+                                new org.robustflow.model.DenseLayer(
+                                        new double[][] {{1, big, -big}}, new double[] {0})));
+        Box point = new Box(new double[] {1, 1, 1}, new double[] {1, 1, 1});
+        LinearConstraint minusY = new LinearConstraint(new double[] {-1}, -2);
+        double bound =
+                new BetaCrown(net)
+                        .optimise(point, List.of(), Splits.NONE, minusY, new double[0][], 0);
+        assertThat(bound).isLessThanOrEqualTo(-1.0); // -y is exactly -1 here
+    }
 }
