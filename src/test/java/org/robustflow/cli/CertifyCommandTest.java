@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.ReferenceVerdicts;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
@@ -63,6 +64,60 @@ class CertifyCommandTest {
         assertThat(lines.get(0)).isEqualTo("index,eps,verdict,method");
         Decision first = expected.results()[0][0];
         assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict() + ",box");
+    }
+
+    @Test
+    void shouldCertifyExactlyThePairsOfTheIndependentReference() throws Exception {
+        // Expectations from tools/reference_verdicts.py, not from our classes.
+        ReferenceVerdicts reference = ReferenceVerdicts.box();
+        Path json = dir.resolve("reference.json");
+        Path csv = dir.resolve("reference.csv");
+        int images = 200;
+        double[] eps = {0.001, 0.002, 0.003, 0.004, 0.005, 0.01};
+        int exit =
+                Main.commandLine()
+                        .execute(
+                                "certify",
+                                "--model",
+                                ReferenceVerdicts.modelFile(dir).toString(),
+                                "--data-dir",
+                                Fixtures.MNIST_DIR.toString(),
+                                "--limit",
+                                String.valueOf(images),
+                                "--method",
+                                "box",
+                                "--no-attack",
+                                "--eps",
+                                "0.001:0.005:5,0.01",
+                                "--json",
+                                json.toString(),
+                                "--verdicts",
+                                csv.toString());
+        assertThat(exit).isZero();
+
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertThat(root.get("correct").asInt())
+                .isEqualTo(images - reference.misclassifiedCount(images));
+        for (double e : eps) {
+            assertThat(root.get("eps").get(EpsilonGrid.key(e)).get("certified").asInt())
+                    .as("certified at %s", e)
+                    .isEqualTo(reference.certifiedCount(e, images));
+        }
+        assertThat(reference.certifiedCount(0.003, images)).isBetween(20, images - 20);
+
+        // Pair by pair: index,eps,verdict,method.
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines).hasSize(1 + images * eps.length);
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            int image = Integer.parseInt(f[0]);
+            double e = Double.parseDouble(f[1]);
+            String expected =
+                    reference.misclassified(image)
+                            ? "MISCLASSIFIED"
+                            : reference.certified(image, e) ? "CERTIFIED" : "UNKNOWN";
+            assertThat(f[2]).as("image %d eps %s", image, e).isEqualTo(expected);
+        }
     }
 
     @Test
