@@ -45,6 +45,11 @@ public final class Pgd {
 
     /** A re-checked counterexample for (x, label, eps), if the attack finds one. */
     public Optional<double[]> attack(double[] x, int label, double eps) {
+        for (double v : x) {
+            if (!(Math.max(0.0, v - eps) <= Math.min(1.0, v + eps))) {
+                return Optional.empty(); // a pixel outside [0,1] by more than eps: an empty box
+            }
+        }
         Box box = Box.around(x, eps);
         OutputSpec spec = OutputSpec.robustness(network.numClasses(), label);
         return search(

@@ -5,9 +5,11 @@ import org.robustflow.bounds.Certifier;
 import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Verdict;
+import org.robustflow.model.DenseLayer;
 import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,13 +42,54 @@ class PgdTest {
     @Test
     void shouldReturnTheImageItselfWhenItIsAlreadyMisclassified() {
         Network mlp = Fixtures.defaultModel();
-        for (int i = 0; i < 500; i++) {
+        int misclassified = 0;
+        for (int i = 0; i < 500 && misclassified < 3; i++) {
             double[] x = Fixtures.mnistTest().pixels(i);
             int label = Fixtures.mnistTest().label(i);
             if (mlp.predict(x) != label) {
+                misclassified++;
                 assertThat(new Pgd(mlp, Pgd.Settings.defaults()).attack(x, label, 0.0)).hasValue(x);
-                return;
             }
         }
+        assertThat(misclassified).as("misclassified images among the first 500").isEqualTo(3);
+    }
+
+    @Test
+    void shouldFindTheWitnessOfANetworkWithAKnownCounterexample() {
+        // logit0 = 0.5 - x, logit1 = 0: class 0 at x = 0.3, class 1 for x > 0.5; reachable at
+        // eps 0.25, not at eps 0.1.
+        Network mlp =
+                Network.mlp(
+                        List.of(new DenseLayer(new double[][] {{-1}, {0}}, new double[] {0.5, 0})));
+        Pgd pgd = new Pgd(mlp, Pgd.Settings.defaults());
+        Optional<double[]> witness = pgd.attack(new double[] {0.3}, 0, 0.25);
+        assertThat(witness).isPresent();
+        assertThat(witness.get()[0]).isGreaterThan(0.5).isLessThanOrEqualTo(0.55);
+        assertThat(pgd.attack(new double[] {0.3}, 0, 0.1)).isEmpty();
+    }
+
+    @Test
+    void shouldNotReturnAMisclassifiedPointOutsideTheBox() {
+        // A network that gives class 1 everywhere, and an image with a pixel above 1 (mis-scaled
+        // input): its box [max(0, x-eps), min(1, x+eps)] is empty, so there is no witness, even
+        // though the image itself and every point the attack tries are "misclassified".
+        Network alwaysOne =
+                Network.mlp(
+                        List.of(
+                                new DenseLayer(
+                                        new double[][] {{0, 0}, {0, 0}}, new double[] {0, 1})));
+        Pgd pgd = new Pgd(alwaysOne, new Pgd.Settings(10, 3, 0.1, 1L));
+        for (double[] x : new double[][] {{0.5, 1.2}, {-0.3, 0.5}}) {
+            assertThat(pgd.attack(x, 0, 0.01))
+                    .as("image %s", java.util.Arrays.toString(x))
+                    .isEmpty();
+        }
+        // 1 + 1e-6 at eps 0.01: the box [0.990001, 1] is not empty; a witness must lie in it.
+        double[] slightlyOver = {1 + 1e-6, 0.5};
+        Optional<double[]> w = pgd.attack(slightlyOver, 0, 0.01);
+        assertThat(w).isPresent();
+        assertThat(org.robustflow.spec.Box.around(slightlyOver, 0.01).contains(w.get())).isTrue();
+        // The same with pixels in range: the image itself is the witness.
+        assertThat(pgd.attack(new double[] {0.5, 1.0}, 0, 0.01)).hasValue(new double[] {0.5, 1.0});
     }
 }

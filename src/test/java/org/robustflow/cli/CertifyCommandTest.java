@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.ReferenceVerdicts;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
@@ -63,6 +66,64 @@ class CertifyCommandTest {
         assertThat(lines.get(0)).isEqualTo("index,eps,verdict,method");
         Decision first = expected.results()[0][0];
         assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict() + ",box");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"box", "crown"})
+    void shouldCertifyExactlyThePairsOfTheIndependentReference(String method) throws Exception {
+        // Expectations from tools/reference_verdicts.py, not from our classes.
+        ReferenceVerdicts reference = ReferenceVerdicts.of(method);
+        Path json = dir.resolve("reference.json");
+        Path csv = dir.resolve("reference.csv");
+        int images = 200;
+        double[] eps = {0.001, 0.002, 0.003, 0.004, 0.005, 0.01, 0.02, 0.03};
+        int exit =
+                Main.commandLine()
+                        .execute(
+                                "certify",
+                                "--model",
+                                ReferenceVerdicts.modelFile(dir).toString(),
+                                "--data-dir",
+                                Fixtures.MNIST_DIR.toString(),
+                                "--limit",
+                                String.valueOf(images),
+                                "--method",
+                                method,
+                                "--no-attack",
+                                "--eps",
+                                "0.001:0.005:5,0.01:0.03:3",
+                                "--json",
+                                json.toString(),
+                                "--verdicts",
+                                csv.toString());
+        assertThat(exit).isZero();
+
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertThat(root.get("correct").asInt())
+                .isEqualTo(images - reference.misclassifiedCount(images));
+        for (double e : eps) {
+            assertThat(root.get("eps").get(EpsilonGrid.key(e)).get("certified").asInt())
+                    .as("certified at %s", e)
+                    .isEqualTo(reference.certifiedCount(e, images));
+        }
+        // Neither all nor nothing certified: the comparison can tell.
+        assertThat(reference.certifiedCount("box".equals(method) ? 0.003 : 0.03, images))
+                .isBetween(20, images - 20);
+
+        // Pair by pair: index,eps,verdict,method.
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines).hasSize(1 + images * eps.length);
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            int image = Integer.parseInt(f[0]);
+            double e = Double.parseDouble(f[1]);
+            String expected =
+                    reference.misclassified(image)
+                            ? "MISCLASSIFIED"
+                            : reference.certified(image, e) ? "CERTIFIED" : "UNKNOWN";
+            assertThat(f[2]).as("image %d eps %s", image, e).isEqualTo(expected);
+            assertThat(f[3]).isEqualTo(method);
+        }
     }
 
     @Test

@@ -79,6 +79,53 @@ class PropertySolverTest {
     }
 
     @Test
+    void shouldKeepTheReluPointsANaiveConstantBigMCutsOff() {
+        // z in [-3, 3] fixed at 3: y = relu(z) = 3. With a constant M = 1, y <= M a cuts it off.
+        MPSolver solver = Solvers.create(Solvers.DEFAULT_BACKEND);
+        try {
+            Encoders enc = new Encoders(solver);
+            Encoders.Bounded z = new Encoders.Bounded(solver.makeNumVar(3, 3, "z"), -3, 3);
+            Encoders.Bounded y = enc.relu(z, "y");
+            MPSolver.ResultStatus status = solver.solve();
+            assertThat(status).isEqualTo(MPSolver.ResultStatus.OPTIMAL);
+            assertThat(y.variable().solutionValue()).isCloseTo(3.0, within(1e-6));
+            assertThat(enc.binaries()).isEqualTo(1);
+        } finally {
+            solver.delete();
+        }
+        // ... and at z = -3, y = 0, which y <= z - l (1 - a) with l = -1 instead of -3 cuts off.
+        solver = Solvers.create(Solvers.DEFAULT_BACKEND);
+        try {
+            Encoders enc = new Encoders(solver);
+            Encoders.Bounded z = new Encoders.Bounded(solver.makeNumVar(-3, -3, "z"), -3, 3);
+            Encoders.Bounded y = enc.relu(z, "y");
+            assertThat(solver.solve()).isEqualTo(MPSolver.ResultStatus.OPTIMAL);
+            assertThat(y.variable().solutionValue()).isCloseTo(0.0, within(1e-6));
+        } finally {
+            solver.delete();
+        }
+    }
+
+    @Test
+    void shouldKeepTheMaxPointsANaiveConstantBigMCutsOff() {
+        // Both inputs in [-4, 4], so neither is pruned and the encoding needs its binaries. At
+        // x = 4, x' = -4, y = max = 4 needs y <= x' + M with M >= 8 = u - l'; a constant M = 2 cuts
+        // it off. (shouldKeepPointsANaiveConstantBigMCutsOff prunes x4 and so never reaches M.)
+        MPSolver solver = Solvers.create(Solvers.DEFAULT_BACKEND);
+        try {
+            Encoders enc = new Encoders(solver);
+            Encoders.Bounded a = new Encoders.Bounded(solver.makeNumVar(4, 4, "a"), -4, 4);
+            Encoders.Bounded b = new Encoders.Bounded(solver.makeNumVar(-4, -4, "b"), -4, 4);
+            Encoders.Bounded y = enc.max(List.of(a, b), "y");
+            assertThat(enc.binaries()).isEqualTo(2);
+            assertThat(solver.solve()).isEqualTo(MPSolver.ResultStatus.OPTIMAL);
+            assertThat(y.variable().solutionValue()).isCloseTo(4.0, within(1e-6));
+        } finally {
+            solver.delete();
+        }
+    }
+
+    @Test
     void shouldMatchBruteForceOnRandomTinyNetworks() throws IOException {
         Random random = new Random(5);
         for (int trial = 0; trial < 15; trial++) {

@@ -5,9 +5,11 @@ import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.InputBox;
 import org.robustflow.bounds.Verdict;
+import org.robustflow.model.DenseLayer;
 import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
 
+import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,5 +102,59 @@ class ScipMilpVerifierTest {
             }
         }
         assertThat(decided).as("small MNIST queries decided by MILP").isPositive();
+    }
+
+    /**
+     * logit0 = relu(x) + 5e-7, logit1 = 0 on x in [0, 1]: the minimum margin is 5e-7 > 0, inside
+     * the solver's slack (1e-6), so the MILP finds "counterexamples" that are ties at best. The
+     * re-check in double must reject them: the pair is not FALSIFIED. The bounds passed are sound
+     * but deliberately leave the margin unproven, so the MILP is asked.
+     */
+    @Test
+    void shouldNotFalsifyWithACandidateThatDoesNotRecheck() {
+        Network mlp =
+                Network.mlp(
+                        List.of(
+                                new DenseLayer(new double[][] {{1}}, new double[] {0}),
+                                new DenseLayer(new double[][] {{1}, {0}}, new double[] {5e-7, 0})));
+        double[] x = {0.5};
+        double eps = 0.5;
+        double[][] box = InputBox.of(x, eps);
+        CrownPropagator.RowBounds sound = new CrownPropagator(mlp).bound(box[0], box[1], 0);
+        CrownPropagator.RowBounds unproven =
+                new CrownPropagator.RowBounds(
+                        sound.hiddenPreActivations(),
+                        new double[] {Double.POSITIVE_INFINITY, -1},
+                        sound.unstableRelus());
+        for (ScipMilpVerifier.Formulation f : ScipMilpVerifier.Formulation.values()) {
+            MilpResult r = new ScipMilpVerifier(f, "SCIP").verify(mlp, x, 0, eps, unproven, 10_000);
+            assertThat(r.verdict()).as("%s", f).isEqualTo(Verdict.UNKNOWN);
+            assertThat(r.witness()).as("%s", f).isNull();
+        }
+    }
+
+    /**
+     * z = 10 x - 5 in [-5, 5], logit0 = 4 - relu(z), logit1 = 0: class 0 at x = 0.5, class 1 for x
+     * &gt; 0.9. A big-M of 1 (or any M &lt; 4) would cut off every counterexample and "certify";
+     * big-M from the sound bounds keeps them.
+     */
+    @Test
+    void shouldFalsifyAPairWhoseCounterexamplesNeedTheFullReluRange() {
+        Network mlp =
+                Network.mlp(
+                        List.of(
+                                new DenseLayer(new double[][] {{10}}, new double[] {-5}),
+                                new DenseLayer(new double[][] {{-1}, {0}}, new double[] {4, 0})));
+        double[] x = {0.5};
+        double eps = 0.5;
+        double[][] box = InputBox.of(x, eps);
+        CrownPropagator.RowBounds bounds = new CrownPropagator(mlp).bound(box[0], box[1], 0);
+        assertThat(bounds.marginLower()[1]).isNegative();
+        for (ScipMilpVerifier.Formulation f : ScipMilpVerifier.Formulation.values()) {
+            MilpResult r = new ScipMilpVerifier(f, "SCIP").verify(mlp, x, 0, eps, bounds, 10_000);
+            assertThat(r.verdict()).as("%s", f).isEqualTo(Verdict.FALSIFIED);
+            assertThat(r.witness()[0]).isGreaterThan(0.9);
+            assertThat(mlp.predict(r.witness())).isEqualTo(1);
+        }
     }
 }

@@ -7,6 +7,8 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.EpsilonGrid;
@@ -19,6 +21,7 @@ import org.robustflow.pipeline.records.ModelEvent;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.testutils.PipelineFixtures;
+import org.robustflow.testutils.ReferenceVerdicts;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
@@ -62,12 +65,20 @@ class VerificationJobITCase {
     private static Outputs run(
             Function<VerificationJob.Outputs, DataStream<?>> pick, int count, JobConfig cfg)
             throws Exception {
+        return run(pick, count, cfg, Fixtures.defaultModel());
+    }
+
+    private static Outputs run(
+            Function<VerificationJob.Outputs, DataStream<?>> pick,
+            int count,
+            JobConfig cfg,
+            Network model)
+            throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         List<ImageEvent> images = PipelineFixtures.images("run-1", count);
         DataStream<ImageEvent> imageStream = env.fromData(images);
-        DataStream<ModelEvent> models =
-                env.fromData(PipelineFixtures.modelEvent(Fixtures.defaultModel()));
+        DataStream<ModelEvent> models = env.fromData(PipelineFixtures.modelEvent(model));
         VerificationJob.Outputs outputs = VerificationJob.build(imageStream, models, cfg);
         return new Outputs(pick.apply(outputs).executeAndCollect(100_000));
     }
@@ -96,6 +107,77 @@ class VerificationJobITCase {
             assertThat(a.modelVersion).isEqualTo(mlp.version());
         }
         assertThat(expected.certified(0)).isPositive();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"box", "crown"})
+    void shouldMatchTheIndependentReferenceVerdicts(String method) throws Exception {
+        // Expectations from tools/reference_verdicts.py (not from our classes) for a fixed model.
+        ReferenceVerdicts reference = ReferenceVerdicts.of(method);
+        int count = ReferenceVerdicts.COUNT;
+        double[] eps = reference.eps();
+        JobConfig cfg =
+                JobConfig.builder()
+                        .method(method)
+                        .attack(false)
+                        .milp(-1, 0, 1)
+                        .eps(eps)
+                        .boundParallelism(2)
+                        .resultIntervalMs(50)
+                        .build();
+        @SuppressWarnings("unchecked")
+        List<String> lines =
+                (List<String>)
+                        run(
+                                        o ->
+                                                o.verdicts()
+                                                        .map(
+                                                                v ->
+                                                                        "V," + v.imageId + ","
+                                                                                + v.eps + ","
+                                                                                + v.verdict)
+                                                        .union(
+                                                                o.results()
+                                                                        .filter(a -> a.complete)
+                                                                        .map(
+                                                                                a ->
+                                                                                        "A,"
+                                                                                                + a.eps
+                                                                                                + ","
+                                                                                                + a.seen
+                                                                                                + ","
+                                                                                                + a.certified
+                                                                                                + ","
+                                                                                                + a.misclassified)),
+                                        count,
+                                        cfg,
+                                        ReferenceVerdicts.model())
+                                .items();
+        List<String[]> verdicts =
+                lines.stream().filter(l -> l.startsWith("V,")).map(l -> l.split(",")).toList();
+        assertThat(verdicts).hasSize(count * eps.length);
+        for (String[] v : verdicts) {
+            int image = Integer.parseInt(v[1]);
+            double e = Double.parseDouble(v[2]);
+            String expected =
+                    reference.misclassified(image)
+                            ? "MISCLASSIFIED"
+                            : reference.certified(image, e) ? "CERTIFIED" : "UNKNOWN";
+            assertThat(v[3]).as("image %d eps %s", image, e).isEqualTo(expected);
+        }
+        for (double e : eps) {
+            String[] last =
+                    lines.stream()
+                            .filter(l -> l.startsWith("A," + e + ","))
+                            .findFirst()
+                            .orElseThrow()
+                            .split(",");
+            assertThat(Integer.parseInt(last[2])).isEqualTo(count);
+            assertThat(Integer.parseInt(last[3]))
+                    .as("certified at %s", e)
+                    .isEqualTo(reference.certifiedCount(e, count));
+            assertThat(Integer.parseInt(last[4])).isEqualTo(reference.misclassifiedCount(count));
+        }
     }
 
     @Test

@@ -21,6 +21,7 @@ import org.robustflow.model.ModelIo;
 import org.robustflow.model.Network;
 import org.robustflow.pipeline.JobConfig;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.ReferenceVerdicts;
 import org.robustflow.verify.Sweep;
 
 import java.nio.ByteBuffer;
@@ -71,7 +72,9 @@ class KafkaVerificationJobITCase {
         Topics topics =
                 Topics.defaults(kafka.bootstrapServers()).withSuffix("." + UUID.randomUUID());
         topics.createIfAbsent();
-        Network mlp = Fixtures.defaultModel();
+        // The fixed model of the independent reference (tools/reference_verdicts.py).
+        Network mlp = ReferenceVerdicts.model();
+        ReferenceVerdicts reference = ReferenceVerdicts.box();
         double[] eps = EpsilonGrid.parse("0.001:0.01:10");
         String runId = "it-" + UUID.randomUUID();
 
@@ -141,6 +144,11 @@ class KafkaVerificationJobITCase {
                     .isEqualTo(expected.certified(e));
             assertThat(a.getMisclassified()).isEqualTo(IMAGES - expected.correct());
             assertThat(a.getModelVersion()).isEqualTo(mlp.version());
+            // ... and the independent reference, not computed by our classes.
+            assertThat(a.getCertified())
+                    .as("certified at %s, reference", eps[e])
+                    .isEqualTo(reference.certifiedCount(eps[e], IMAGES));
+            assertThat(a.getMisclassified()).isEqualTo(reference.misclassifiedCount(IMAGES));
         }
 
         List<VerdictRecord> verdicts =
@@ -149,6 +157,16 @@ class KafkaVerificationJobITCase {
         Set<String> pairs = new HashSet<>();
         verdicts.forEach(v -> pairs.add(v.getImageId() + "@" + v.getEps()));
         assertThat(pairs).hasSize(IMAGES * eps.length);
+        for (VerdictRecord v : verdicts) {
+            int image = (int) v.getImageId();
+            String expectedVerdict =
+                    reference.misclassified(image)
+                            ? "MISCLASSIFIED"
+                            : reference.certified(image, v.getEps()) ? "CERTIFIED" : "UNKNOWN";
+            assertThat(v.getVerdict().name())
+                    .as("image %d eps %s", image, v.getEps())
+                    .isEqualTo(expectedVerdict);
+        }
 
         List<String> reasons =
                 readAll(topics.deadLetters(), AvroCodec.of(DeadLetter.class), d -> d.getReason());
