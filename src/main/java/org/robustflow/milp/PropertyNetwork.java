@@ -157,14 +157,18 @@ public final class PropertyNetwork {
                 case AFFINE -> {
                     lo = n.constant();
                     hi = n.constant();
+                    double magnitude = Math.abs(n.constant());
                     for (Map.Entry<String, Double> t : n.terms().entrySet()) {
                         double[] in = b.get(t.getKey());
                         double w = t.getValue();
                         lo += w >= 0 ? w * in[0] : w * in[1];
                         hi += w >= 0 ? w * in[1] : w * in[0];
+                        magnitude += Math.abs(w) * Math.max(Math.abs(in[0]), Math.abs(in[1]));
                     }
-                    // Rounding guard: far larger than the error of these few additions.
-                    double guard = 1e-9 * (1 + Math.abs(lo) + Math.abs(hi));
+                    // Rounding guard: a sum of m products errs by at most gamma_m times the sum of
+                    // their magnitudes (Higham eq. 3.5), whatever the cancellation; doubled, plus
+                    // an underflow term. Relative to the result it would fail on cancellation.
+                    double guard = 2 * (n.terms().size() + 2) * 0x1p-53 * magnitude * 1.01 + 1e-300;
                     lo -= guard;
                     hi += guard;
                 }

@@ -125,6 +125,32 @@ class PropertySolverTest {
         }
     }
 
+    /**
+     * 3e10 x1 - 1e10 x2 at x1 = 0.1, x2 = 0.3 (the doubles nearest) is 2.78e-7 exactly but 0 in
+     * double: the interval bounds, which become big-M constants, must still contain it.
+     */
+    @Test
+    void shouldContainTheExactValueOfACancellingAffineNode() throws IOException {
+        PropertyNetwork net =
+                PropertyNetwork.read(
+                        stream(
+                                "{\"format\":\"milp-dag/1\",\"nodes\":["
+                                        + "{\"id\":\"x1\",\"op\":\"input\",\"lower\":0.1,\"upper\":0.1},"
+                                        + "{\"id\":\"x2\",\"op\":\"input\",\"lower\":0.3,\"upper\":0.3},"
+                                        + "{\"id\":\"y\",\"op\":\"affine\",\"terms\":{\"x1\":3e10,\"x2\":-1e10}}],"
+                                        + "\"minimize\":{\"terms\":{\"y\":1}}}"));
+        double[] y = net.intervalBounds().get("y");
+        java.math.BigDecimal exact =
+                new java.math.BigDecimal(3e10)
+                        .multiply(new java.math.BigDecimal(0.1))
+                        .subtract(
+                                new java.math.BigDecimal(1e10)
+                                        .multiply(new java.math.BigDecimal(0.3)));
+        assertThat(exact.signum()).isPositive();
+        assertThat(new java.math.BigDecimal(y[0])).isLessThanOrEqualTo(exact);
+        assertThat(new java.math.BigDecimal(y[1])).isGreaterThanOrEqualTo(exact);
+    }
+
     @Test
     void shouldMatchBruteForceOnRandomTinyNetworks() throws IOException {
         Random random = new Random(5);
