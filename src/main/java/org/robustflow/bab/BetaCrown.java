@@ -1,5 +1,6 @@
 package org.robustflow.bab;
 
+import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.Splits;
 import org.robustflow.model.DenseLayer;
 import org.robustflow.model.ElementwiseAffineLayer;
@@ -28,24 +29,14 @@ import java.util.List;
  * row's magnitude), so its soundness does not depend on the optimiser.
  */
 final class BetaCrown {
-    private static final double UNIT_ROUNDOFF = 0x1p-53;
-
     private final Network network;
     private final List<Layer> layers;
-    private final double relative;
+    private final CrownPropagator crown;
 
     BetaCrown(Network network) {
         this.network = network;
         this.layers = network.layers();
-        int widest = network.inputSize();
-        int affine = 0;
-        for (Layer layer : layers) {
-            widest = Math.max(widest, Math.max(layer.inputSize(), layer.outputSize()));
-            if (!(layer instanceof ReluLayer)) {
-                affine++;
-            }
-        }
-        this.relative = 4.0 * affine * affine * (widest + 2.0) * UNIT_ROUNDOFF;
+        this.crown = new CrownPropagator(network);
     }
 
     /** One evaluation: the guarded bound and a supergradient per split neuron. */
@@ -65,7 +56,7 @@ final class BetaCrown {
             LinearConstraint row,
             double[][] beta,
             int iterations) {
-        double[][] magnitude = magnitudes(box);
+        double[][] magnitude = crown.magnitudes(box.lower(), box.upper());
         double best = Double.NEGATIVE_INFINITY;
         for (int t = 0; t <= iterations; t++) {
             Evaluation e = evaluate(box, reluInputs, splits, row, beta, magnitude);
@@ -189,7 +180,7 @@ final class BetaCrown {
         for (int k = 0; k < network.numClasses(); k++) {
             rowMagnitude += Math.abs(row.coefficient(k)) * magnitude[n - 1][k];
         }
-        double guarded = value - relative * rowMagnitude;
+        double guarded = value - crown.roundingFactor() * rowMagnitude;
 
         // The relaxed network forward from x: the pre-activations at the minimiser.
         double[][] gradient = new double[beta.length][];
@@ -214,36 +205,5 @@ final class BetaCrown {
             h = next;
         }
         return new Evaluation(guarded, gradient);
-    }
-
-    /** G per layer output (see CrownPropagator's rounding lemma). */
-    private double[][] magnitudes(Box box) {
-        double[][] g = new double[layers.size()][];
-        double[] previous = new double[box.size()];
-        for (int k = 0; k < previous.length; k++) {
-            previous[k] = Math.max(Math.abs(box.lower(k)), Math.abs(box.upper(k)));
-        }
-        for (int i = 0; i < layers.size(); i++) {
-            Layer layer = layers.get(i);
-            double[] next = previous;
-            if (layer instanceof DenseLayer dense) {
-                next = new double[dense.outputSize()];
-                for (int o = 0; o < next.length; o++) {
-                    double sum = Math.abs(dense.bias(o));
-                    for (int k = 0; k < previous.length; k++) {
-                        sum += Math.abs(dense.weight(o, k)) * previous[k];
-                    }
-                    next[o] = sum;
-                }
-            } else if (layer instanceof ElementwiseAffineLayer affine) {
-                next = new double[previous.length];
-                for (int k = 0; k < next.length; k++) {
-                    next[k] = Math.abs(affine.scale(k)) * previous[k] + Math.abs(affine.shift(k));
-                }
-            }
-            g[i] = next;
-            previous = next;
-        }
-        return g;
     }
 }

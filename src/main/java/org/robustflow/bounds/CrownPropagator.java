@@ -97,6 +97,20 @@ public final class CrownPropagator {
     }
 
     /**
+     * The relative widening factor of the rounding lemma, 4 d^2 (n + 2) u: a bound computed by
+     * back-substituting a row of magnitude M (|c| . G, see {@link #magnitudes}) is widened by this
+     * times M.
+     */
+    public double roundingFactor() {
+        return relative;
+    }
+
+    /** The magnitudes G of the rounding lemma for one box, per layer output. */
+    public double[][] magnitudes(double[] lower, double[] upper) {
+        return magnitudes(new Interval(lower, upper, 1, lower.length));
+    }
+
+    /**
      * Margin bounds for a classifier: lower bounds of logit_label - logit_j for every j.
      *
      * @param label the class whose margins are bounded; {@code marginLower[label]} is +infinity

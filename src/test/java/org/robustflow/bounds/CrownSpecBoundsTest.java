@@ -1,11 +1,9 @@
 package org.robustflow.bounds;
 
 import org.junit.jupiter.api.Test;
-import org.robustflow.model.DenseLayer;
 import org.robustflow.model.ElementwiseAffineLayer;
 import org.robustflow.model.Layer;
 import org.robustflow.model.Network;
-import org.robustflow.model.ReluLayer;
 import org.robustflow.spec.LinearConstraint;
 import org.robustflow.spec.OutputSpec;
 import org.robustflow.testutils.Fixtures;
@@ -77,6 +75,7 @@ class CrownSpecBoundsTest {
         }
     }
 
+    /** A random MLP behind a random normalisation layer (x - mean) / std. */
     private static Network normalisedNet(Random random, int... widths) {
         List<Layer> layers = new ArrayList<>();
         double[] scale = new double[widths[0]];
@@ -86,20 +85,7 @@ class CrownSpecBoundsTest {
             shift[k] = -random.nextDouble() * scale[k];
         }
         layers.add(new ElementwiseAffineLayer(scale, shift));
-        for (int l = 0; l + 1 < widths.length; l++) {
-            double[][] w = new double[widths[l + 1]][widths[l]];
-            double[] b = new double[widths[l + 1]];
-            for (int o = 0; o < w.length; o++) {
-                for (int i = 0; i < w[o].length; i++) {
-                    w[o][i] = random.nextGaussian() / Math.sqrt(widths[l]);
-                }
-                b[o] = 0.1 * random.nextGaussian();
-            }
-            layers.add(new DenseLayer(w, b));
-            if (l + 2 < widths.length) {
-                layers.add(new ReluLayer(widths[l + 1]));
-            }
-        }
+        layers.addAll(Fixtures.randomMlp(random.nextLong(), widths).layers());
         return new Network(layers);
     }
 }
