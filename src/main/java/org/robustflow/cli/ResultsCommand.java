@@ -58,6 +58,11 @@ public final class ResultsCommand implements Callable<Integer> {
                     table.draw(follower.latest(), false);
                 }
                 if (once && follower.complete()) {
+                    if (follower.latest().isEmpty()) {
+                        // Every image of the run was rejected: no accuracy to tabulate.
+                        System.out.println(ResultsTable.progress(follower.status()));
+                        return 0;
+                    }
                     table.draw(follower.latest(), true);
                     if (json != null) {
                         ResultsTable.writeJson(follower.latest(), json);

@@ -42,6 +42,9 @@ final class ResultsTable {
 
     /** Redraws the table; without a terminal, prints it at most every 5 s unless {@code force}. */
     void draw(Map<String, EpsilonAccuracy> rows, boolean force) {
+        if (rows.isEmpty()) {
+            return; // progress of a run without verdict rows yet: nothing to tabulate
+        }
         if (!terminal) {
             long now = System.currentTimeMillis();
             if (!force && now - lastPlain < 5_000) {

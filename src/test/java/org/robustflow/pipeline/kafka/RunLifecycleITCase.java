@@ -205,7 +205,9 @@ class RunLifecycleITCase {
 
     @Test
     void shouldCompleteARunWithARejectedImage() throws Exception {
-        Topics topics = freshTopics();
+        String suffix = "." + UUID.randomUUID();
+        Topics topics = Topics.defaults(kafka.bootstrapServers()).withSuffix(suffix);
+        topics.createIfAbsent();
         String runId = "rejected-" + UUID.randomUUID();
         JobClient job = startJob(topics);
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
@@ -222,6 +224,28 @@ class RunLifecycleITCase {
             assertThat(dead.get(0).getReason()).contains("label 12");
             assertThat(dead.get(0).getRunId()).isEqualTo(runId);
             assertThat(dead.get(0).getImageId()).isEqualTo(4);
+
+            // results --once finishes on the run-level flag and writes the rejected count.
+            Path json = Files.createTempDirectory(Path.of("target"), "results-").resolve("r.json");
+            int exit =
+                    org.robustflow.cli.Main.commandLine()
+                            .execute(
+                                    "results",
+                                    "--run",
+                                    runId,
+                                    "--once",
+                                    "--timeout",
+                                    "60",
+                                    "--json",
+                                    json.toString(),
+                                    "--bootstrap-servers",
+                                    kafka.bootstrapServers(),
+                                    "--topic-suffix",
+                                    suffix);
+            assertThat(exit).isZero();
+            assertThat(Files.readString(json))
+                    .contains("\"complete\" : true")
+                    .contains("\"rejected\" : 1");
         } finally {
             job.cancel().get();
         }
