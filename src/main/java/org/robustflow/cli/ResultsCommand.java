@@ -90,7 +90,7 @@ public final class ResultsCommand implements Callable<Integer> {
     }
 
     /** What the run still waits for, as the job last reported it. */
-    static String waitingFor(ResultsFollower follower) {
+    public static String waitingFor(ResultsFollower follower) {
         EpsilonAccuracy s = follower.status();
         if (s == null) {
             return "no result of the run yet: is the job running, and were the run's images"

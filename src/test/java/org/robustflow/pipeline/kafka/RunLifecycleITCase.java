@@ -90,6 +90,7 @@ class RunLifecycleITCase {
                         .eps(EPS)
                         .resultIntervalMs(100)
                         .set(JobConfig.MODEL_RECHECK_MS, 50L)
+                        .set(JobConfig.RUN_STALL_MS, 3_000L)
                         .build(),
                 false);
         return env.executeAsync("robustflow-run-lifecycle");
@@ -246,6 +247,32 @@ class RunLifecycleITCase {
             assertThat(Files.readString(json))
                     .contains("\"complete\" : true")
                     .contains("\"rejected\" : 1");
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    @Test
+    void shouldNameTheImagesARunStillWaitsFor() throws Exception {
+        Topics topics = freshTopics();
+        String runId = "missing-" + UUID.randomUUID();
+        JobClient job = startJob(topics);
+        try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
+            KafkaClients.publishModel(producer, topics.models(), snapshot(Fixtures.defaultModel()));
+            KafkaClients.announceRun(producer, topics.runs(), runId, 6, "mnist/test");
+            produce(producer, topics, runId, 0, 2, 6, -1);
+            produce(producer, topics, runId, 3, 5, 6, -1); // 2 and 5 never come
+
+            ResultsFollower follower = await(topics, runId, f -> !f.missingImages().isEmpty());
+            assertThat(follower.missingImages()).containsExactly(2L, 5L);
+            assertThat(follower.status().getComplete()).isFalse();
+            assertThat(follower.status().getImagesDone()).isEqualTo(4);
+            assertThat(org.robustflow.cli.ResultsCommand.waitingFor(follower))
+                    .contains("images 2, 5");
+
+            produce(producer, topics, runId, 2, 3, 6, -1);
+            produce(producer, topics, runId, 5, 6, 6, -1);
+            assertThat(awaitComplete(topics, runId)).allMatch(a -> a.getSeen() == 6);
         } finally {
             job.cancel().get();
         }
