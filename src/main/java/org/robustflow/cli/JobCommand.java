@@ -13,11 +13,13 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code job}: runs the verification job against a Kafka cluster, embedded (a MiniCluster with its
- * dashboard in this JVM) or submitted to a Flink cluster by its REST address.
+ * dashboard in this JVM) or submitted to a Flink cluster by its REST address. On a cluster the job
+ * runs at the cluster's default parallelism unless {@code --parallelism} says otherwise.
  */
 @Command(
         name = "job",
         mixinStandardHelpOptions = true,
+        defaultValueProvider = JobOptions.Defaults.class,
         description =
                 "Run the streaming verification job: embedded, or on a Flink cluster (--remote HOST:PORT --jar JOB_JAR).")
 public final class JobCommand implements Callable<Integer> {
@@ -52,12 +54,16 @@ public final class JobCommand implements Callable<Integer> {
             env =
                     StreamExecutionEnvironment.createRemoteEnvironment(
                             hostPort[0], Integer.parseInt(hostPort[1]), jar.toString());
-            env.setParallelism(job.parallelism());
+            // Without --parallelism the cluster's parallelism.default applies, not this machine's
+            // core count.
+            if (job.parallelism != null) {
+                env.setParallelism(job.parallelism);
+            }
         } else {
             env =
                     LocalFlink.environment(
                             dashboardPort,
-                            job.parallelism(),
+                            job.localParallelism(),
                             Workspace.home().resolve(".cache/flink-tmp"));
             System.out.println("dashboard: http://127.0.0.1:" + dashboardPort);
         }

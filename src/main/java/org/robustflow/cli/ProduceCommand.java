@@ -14,7 +14,10 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 
-/** {@code produce}: streams an IDX data set into the images topic under a run id. */
+/**
+ * {@code produce}: announces a run (id and image count, on the runs topic), then streams an IDX
+ * data set into the images topic under the run id.
+ */
 @Command(
         name = "produce",
         mixinStandardHelpOptions = true,
@@ -54,6 +57,7 @@ public final class ProduceCommand implements Callable<Integer> {
         kafka.topics().createIfAbsent();
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(kafka.topics());
                 ProgressBar bar = Progress.bar("produce", count, " img")) {
+            KafkaClients.announceRun(producer, kafka.topics().runs(), run, count, data.name());
             KafkaClients.produceImages(
                     producer, kafka.topics().images(), data, run, count, rate, bar::stepBy);
         }

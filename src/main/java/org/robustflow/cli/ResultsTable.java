@@ -42,6 +42,9 @@ final class ResultsTable {
 
     /** Redraws the table; without a terminal, prints it at most every 5 s unless {@code force}. */
     void draw(Map<String, EpsilonAccuracy> rows, boolean force) {
+        if (rows.isEmpty()) {
+            return; // progress of a run without verdict rows yet: nothing to tabulate
+        }
         if (!terminal) {
             long now = System.currentTimeMillis();
             if (!force && now - lastPlain < 5_000) {
@@ -54,19 +57,41 @@ final class ResultsTable {
                             + linesDrawn
                             + "F\u001b[J"); // cursor up to the table's first line, clear below
         }
-        out.println(HEADER);
-        for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
-            out.println(line(e.getKey(), e.getValue()));
+        boolean manyModels = models(rows) > 1;
+        out.println(HEADER + (manyModels ? "  model" : ""));
+        for (EpsilonAccuracy a : rows.values()) {
+            out.println(line(a) + (manyModels ? "  " + a.getModelVersion() : ""));
+        }
+        int lines = rows.size() + 1;
+        if (!rows.isEmpty()) {
+            out.println(progress(rows.values().iterator().next()));
+            lines++;
         }
         out.flush();
-        linesDrawn = rows.size() + 1;
+        linesDrawn = lines;
     }
 
-    private static String line(String eps, EpsilonAccuracy a) {
+    /** The run-level line: images done of the run's, rejected, complete. */
+    static String progress(EpsilonAccuracy a) {
+        return String.format(
+                Locale.ROOT,
+                "run %s: %d of %d images done, %d rejected%s",
+                a.getRunId(),
+                a.getImagesDone(),
+                a.getExpectedTotal(),
+                a.getRejected(),
+                a.getComplete() ? ", complete" : "");
+    }
+
+    private static long models(Map<String, EpsilonAccuracy> rows) {
+        return rows.values().stream().map(EpsilonAccuracy::getModelVersion).distinct().count();
+    }
+
+    private static String line(EpsilonAccuracy a) {
         return String.format(
                 Locale.ROOT,
                 "%8s  %7d  %9d  %9d  %13d  %7d  %13.4f  %13.4f%s",
-                eps,
+                org.robustflow.bounds.EpsilonGrid.key(a.getEps()),
                 a.getSeen(),
                 a.getCertified(),
                 a.getFalsified(),
@@ -83,13 +108,28 @@ final class ResultsTable {
         Collection<EpsilonAccuracy> values = rows.values();
         EpsilonAccuracy any = values.iterator().next();
         root.put("run", any.getRunId());
-        root.put("model", any.getModelVersion());
-        root.put("total", any.getSeen());
-        root.put("correct", any.getSeen() - any.getMisclassified());
-        ObjectNode byEps = root.putObject("eps");
-        for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
-            EpsilonAccuracy a = e.getValue();
-            byEps.putObject(e.getKey())
+        root.put("complete", any.getComplete());
+        root.put("images", any.getExpectedTotal());
+        root.put("rejected", any.getRejected());
+        boolean manyModels = models(rows) > 1;
+        if (!manyModels) {
+            root.put("model", any.getModelVersion());
+            root.put("total", any.getSeen());
+            root.put("correct", any.getSeen() - any.getMisclassified());
+        }
+        // One model: "eps" as certify --json writes it. Several (a model update mid-run): one
+        // "eps" table per model version under "models".
+        ObjectNode models = manyModels ? root.putObject("models") : null;
+        for (EpsilonAccuracy a : values) {
+            ObjectNode byEps =
+                    manyModels
+                            ? (models.has(a.getModelVersion())
+                                    ? (ObjectNode) models.get(a.getModelVersion()).get("eps")
+                                    : models.putObject(a.getModelVersion()).putObject("eps"))
+                            : (root.has("eps")
+                                    ? (ObjectNode) root.get("eps")
+                                    : root.putObject("eps"));
+            byEps.putObject(org.robustflow.bounds.EpsilonGrid.key(a.getEps()))
                     .put("certified", a.getCertified())
                     .put("falsified", a.getFalsified())
                     .put("misclassified", a.getMisclassified())
@@ -110,21 +150,21 @@ final class ResultsTable {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
             w.write(
-                    "eps,seen,certified,falsified,misclassified,unknown,robust_accuracy_lower,robust_accuracy_upper\n");
-            for (Map.Entry<String, EpsilonAccuracy> e : rows.entrySet()) {
-                EpsilonAccuracy a = e.getValue();
+                    "eps,seen,certified,falsified,misclassified,unknown,robust_accuracy_lower,robust_accuracy_upper,model\n");
+            for (EpsilonAccuracy a : rows.values()) {
                 w.write(
                         String.format(
                                 Locale.ROOT,
-                                "%s,%d,%d,%d,%d,%d,%.6f,%.6f%n",
-                                e.getKey(),
+                                "%s,%d,%d,%d,%d,%d,%.6f,%.6f,%s%n",
+                                org.robustflow.bounds.EpsilonGrid.key(a.getEps()),
                                 a.getSeen(),
                                 a.getCertified(),
                                 a.getFalsified(),
                                 a.getMisclassified(),
                                 a.getUnknown(),
                                 a.getRobustAccuracyLower(),
-                                a.getRobustAccuracyUpper()));
+                                a.getRobustAccuracyUpper(),
+                                a.getModelVersion()));
             }
         }
     }

@@ -41,12 +41,11 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(
         name = "run",
+        defaultValueProvider = JobOptions.Defaults.class,
         mixinStandardHelpOptions = true,
         description =
                 "Run everything embedded: Kafka broker, Flink MiniCluster with dashboard, model, MNIST stream, live results.")
 public final class RunCommand implements Callable<Integer> {
-    private static final long MODEL_HEAD_START_MS = 3_000;
-
     @Mixin JobOptions job;
 
     @Option(
@@ -110,7 +109,7 @@ public final class RunCommand implements Callable<Integer> {
 
             StreamExecutionEnvironment env =
                     LocalFlink.environment(
-                            dashboardPort, job.parallelism(), work.resolve("flink-tmp"));
+                            dashboardPort, job.localParallelism(), work.resolve("flink-tmp"));
             KafkaVerificationJob.define(env, topics, cfg, false);
             JobClient client = env.executeAsync(KafkaVerificationJob.JOB_NAME);
             System.out.println(
@@ -123,7 +122,7 @@ public final class RunCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(topics)) {
                 KafkaClients.publishModel(producer, topics.models(), snapshot);
-                awaitModelApplied(client);
+                KafkaClients.announceRun(producer, topics.runs(), runId, count, test.name());
                 try (ProgressBar bar = Progress.bar("produce", count, " img")) {
                     KafkaClients.produceImages(
                             producer, topics.images(), test, runId, count, rate, bar::stepBy);
@@ -137,10 +136,9 @@ public final class RunCommand implements Callable<Integer> {
                     cfg.eps().length,
                     cfg.method(),
                     cfg.attack() == null ? "" : " + pgd",
-                    job.parallelism());
+                    job.localParallelism());
 
-            Map<String, EpsilonAccuracy> finalRows =
-                    follow(topics, runId, cfg.eps().length, client);
+            Map<String, EpsilonAccuracy> finalRows = follow(topics, runId, client);
             if (finalRows == null) {
                 return 1;
             }
@@ -194,29 +192,20 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Gives the job time to take the model before the images come. Images that arrive first are
-     * kept (never dropped) but then released all at once when the model arrives; under backpressure
-     * that one long release holds back checkpoints, and with them the results, for a minute or
-     * more.
-     */
-    private static void awaitModelApplied(JobClient client) throws Exception {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (client.getJobStatus().get() != JobStatus.RUNNING
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(200);
-        }
-        Thread.sleep(MODEL_HEAD_START_MS);
-    }
-
-    /** The final rows once every eps is complete; null if the job failed first. */
+    /** The final rows once the run is complete; null if the job failed first. */
     private static Map<String, EpsilonAccuracy> follow(
-            Topics topics, String runId, int epsCount, JobClient client) throws Exception {
+            Topics topics, String runId, JobClient client) throws Exception {
         ResultsTable table = new ResultsTable(System.out);
         try (ResultsFollower follower = new ResultsFollower(topics, runId, null)) {
-            while (!follower.complete(epsCount)) {
+            java.util.List<Long> reportedMissing = java.util.List.of();
+            while (!follower.complete()) {
                 if (follower.poll(Duration.ofMillis(500))) {
                     table.draw(follower.latest(), false);
+                }
+                if (!follower.missingImages().isEmpty()
+                        && !follower.missingImages().equals(reportedMissing)) {
+                    reportedMissing = follower.missingImages();
+                    System.err.println(ResultsCommand.waitingFor(follower));
                 }
                 JobStatus status = client.getJobStatus().get();
                 if (status.isGloballyTerminalState()) {

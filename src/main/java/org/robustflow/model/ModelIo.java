@@ -165,11 +165,25 @@ public final class ModelIo {
             if (!reader.hasNext()) {
                 throw new IOException(file + ": model file holds no model");
             }
-            return reader.next();
+            return withComputedVersion(reader.next());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
         } catch (IOException | org.apache.avro.AvroRuntimeException e) {
             throw new IOException(
                     file + ": not a robustflow model file (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * The snapshot with its version computed from architecture and weights: an empty version is
+     * filled in, never trusted.
+     *
+     * @throws IllegalArgumentException if the snapshot is not a valid network, or claims a version
+     *     its weights do not hash to
+     */
+    public static ModelSnapshot withComputedVersion(ModelSnapshot snapshot) {
+        snapshot.setVersion(toMlp(snapshot).version());
+        return snapshot;
     }
 
     public static void writeJson(Network mlp, OutputStream out) throws IOException {

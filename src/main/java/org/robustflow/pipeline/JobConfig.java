@@ -2,22 +2,29 @@ package org.robustflow.pipeline;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
 
+import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.EpsilonGrid;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * The verification job's settings, immutable. Tuning knobs are declared as {@link ConfigOption}s
- * with defaults and descriptions; {@link #builder()} sets them in code.
+ * The verification job's settings, immutable. Every setting is one {@link ConfigOption} here, with
+ * its only default and a description; the Flink configuration ({@code config.yaml}, {@code -D}),
+ * the job's arguments ({@code --robustflow.milp.time-limit-ms 5000}) and the CLI all read these
+ * options, so a setting cannot have two defaults.
  *
  * <pre>{@code
- * JobConfig cfg = JobConfig.builder().eps(EpsilonGrid.parse("0.01:0.1:10")).boundParallelism(2).build();
+ * JobConfig cfg = JobConfig.fromConfiguration(env.getConfiguration());      // config.yaml / -D
+ * JobConfig cfg = JobConfig.builder().eps(EpsilonGrid.parse("0.01:0.1:10")).build();
  * }</pre>
  */
 public final class JobConfig implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final ConfigOption<String> EPS =
             ConfigOptions.key("robustflow.eps")
@@ -34,63 +41,120 @@ public final class JobConfig implements Serializable {
                     .booleanType()
                     .defaultValue(true)
                     .withDescription("Run PGD on pairs the bounds leave undecided.");
+    public static final ConfigOption<Integer> ATTACK_STEPS =
+            ConfigOptions.key("robustflow.attack.steps")
+                    .intType()
+                    .defaultValue(Pgd.Settings.defaults().steps())
+                    .withDescription("PGD steps per restart.");
+    public static final ConfigOption<Integer> ATTACK_RESTARTS =
+            ConfigOptions.key("robustflow.attack.restarts")
+                    .intType()
+                    .defaultValue(Pgd.Settings.defaults().restarts())
+                    .withDescription("PGD restarts (the first from the image, then random).");
     public static final ConfigOption<Integer> MILP_MAX_UNSTABLE =
             ConfigOptions.key("robustflow.milp.max-unstable")
                     .intType()
-                    .defaultValue(40)
+                    .defaultValue(25)
                     .withDescription(
-                            "Pairs left UNKNOWN with at most this many unstable ReLUs go to MILP; -1 turns MILP off.");
+                            "Pairs left UNKNOWN with at most this many unstable ReLUs go to the exact stage (MILP); -1 turns it off.");
     public static final ConfigOption<Long> MILP_TIME_LIMIT_MS =
             ConfigOptions.key("robustflow.milp.time-limit-ms")
                     .longType()
-                    .defaultValue(10_000L)
-                    .withDescription("Time limit of one MILP query.");
+                    .defaultValue(5_000L)
+                    .withDescription("Time limit of one exact query; past it the pair is TIMEOUT.");
     public static final ConfigOption<Integer> MILP_PARALLELISM =
             ConfigOptions.key("robustflow.milp.parallelism")
                     .intType()
+                    .defaultValue(2)
+                    .withDescription("Parallel instances of the exact-stage operator.");
+    public static final ConfigOption<Integer> MILP_THREADS =
+            ConfigOptions.key("robustflow.milp.threads")
+                    .intType()
                     .defaultValue(1)
-                    .withDescription("Parallel instances of the MILP operator.");
+                    .withDescription(
+                            "Solver threads per exact-stage instance; queries beyond them wait in state, off the task thread.");
     public static final ConfigOption<Integer> BOUND_PARALLELISM =
             ConfigOptions.key("robustflow.bound.parallelism")
                     .intType()
-                    .defaultValue(2)
-                    .withDescription("Parallel instances of the bound operator.");
+                    .defaultValue(-1)
+                    .withDescription(
+                            "Parallel instances of the bound operator; -1 for the job's parallelism (on a cluster: its parallelism.default).");
     public static final ConfigOption<Long> RESULT_INTERVAL_MS =
             ConfigOptions.key("robustflow.results.interval-ms")
                     .longType()
                     .defaultValue(500L)
+                    .withDescription("At most one accuracy update per run per interval.");
+    public static final ConfigOption<Long> RUN_STALL_MS =
+            ConfigOptions.key("robustflow.runs.stall-report-ms")
+                    .longType()
+                    .defaultValue(30_000L)
                     .withDescription(
-                            "At most one accuracy update per (run, model, eps) per interval.");
+                            "A run without progress for this long gets its missing image ids listed in the results; 0 never.");
+    public static final ConfigOption<Long> RUN_RETENTION_MS =
+            ConfigOptions.key("robustflow.runs.retention-ms")
+                    .longType()
+                    .defaultValue(600_000L)
+                    .withDescription(
+                            "The tracker state of a complete run is dropped this long after completion.");
+    public static final ConfigOption<Long> MODEL_RECHECK_MS =
+            ConfigOptions.key("robustflow.models.recheck-ms")
+                    .longType()
+                    .defaultValue(200L)
+                    .withDescription(
+                            "Records waiting for their model look again after this long, one per timer, so a model's arrival never releases a backlog in one call.");
     public static final ConfigOption<Integer> INPUT_SIZE =
             ConfigOptions.key("robustflow.input-size")
                     .intType()
                     .defaultValue(784)
                     .withDescription("Pixels per image the job accepts (28x28).");
 
-    private final double[] eps;
-    private final String method;
-    private final boolean attack;
-    private final int boundParallelism;
-    private final int milpMaxUnstable;
-    private final long milpTimeLimitMs;
-    private final int milpParallelism;
-    private final long resultIntervalMs;
-    private final int inputSize;
+    /** Every option, for help texts and argument parsing. */
+    public static final List<ConfigOption<?>> OPTIONS =
+            List.of(
+                    EPS,
+                    METHOD,
+                    ATTACK,
+                    ATTACK_STEPS,
+                    ATTACK_RESTARTS,
+                    MILP_MAX_UNSTABLE,
+                    MILP_TIME_LIMIT_MS,
+                    MILP_PARALLELISM,
+                    MILP_THREADS,
+                    BOUND_PARALLELISM,
+                    RESULT_INTERVAL_MS,
+                    RUN_STALL_MS,
+                    RUN_RETENTION_MS,
+                    MODEL_RECHECK_MS,
+                    INPUT_SIZE);
 
-    private JobConfig(Builder b) {
-        this.eps = b.eps.clone();
-        this.method = b.method;
-        this.attack = b.attack;
-        this.boundParallelism = b.boundParallelism;
-        this.milpMaxUnstable = b.milpMaxUnstable;
-        this.milpTimeLimitMs = b.milpTimeLimitMs;
-        this.milpParallelism = b.milpParallelism;
-        this.resultIntervalMs = b.resultIntervalMs;
-        this.inputSize = b.inputSize;
+    private final Configuration conf;
+    private final double[] eps;
+
+    private JobConfig(Configuration conf) {
+        this.conf = new Configuration(conf);
+        this.eps = EpsilonGrid.parse(conf.get(EPS));
     }
 
     public static Builder builder() {
-        return new Builder();
+        return new Builder(new Configuration());
+    }
+
+    /** The settings in {@code config}; options it does not set take their defaults. */
+    public static JobConfig fromConfiguration(ReadableConfig config) {
+        Configuration conf = new Configuration();
+        for (ConfigOption<?> option : OPTIONS) {
+            copy(config, conf, option);
+        }
+        return new JobConfig(conf);
+    }
+
+    private static <T> void copy(ReadableConfig from, Configuration to, ConfigOption<T> option) {
+        from.getOptional(option).ifPresent(value -> to.set(option, value));
+    }
+
+    /** The options set explicitly, e.g. to pass on as job arguments. */
+    public Configuration toConfiguration() {
+        return new Configuration(conf);
     }
 
     public double[] eps() {
@@ -98,107 +162,118 @@ public final class JobConfig implements Serializable {
     }
 
     public String method() {
-        return method;
+        return conf.get(METHOD);
     }
 
     /** PGD settings, or null when the attack is off. */
-    public org.robustflow.attack.Pgd.Settings attack() {
-        return attack ? org.robustflow.attack.Pgd.Settings.defaults() : null;
+    public Pgd.Settings attack() {
+        if (!conf.get(ATTACK)) {
+            return null;
+        }
+        Pgd.Settings d = Pgd.Settings.defaults();
+        return new Pgd.Settings(
+                conf.get(ATTACK_STEPS), conf.get(ATTACK_RESTARTS), d.stepFraction(), d.seed());
     }
 
+    /** Parallelism of the bound operator; -1 for the job's. */
     public int boundParallelism() {
-        return boundParallelism;
+        return conf.get(BOUND_PARALLELISM);
     }
 
     /** -1 when MILP is off. */
     public int milpMaxUnstable() {
-        return milpMaxUnstable;
+        return conf.get(MILP_MAX_UNSTABLE);
     }
 
     public long milpTimeLimitMs() {
-        return milpTimeLimitMs;
+        return conf.get(MILP_TIME_LIMIT_MS);
     }
 
     public int milpParallelism() {
-        return milpParallelism;
+        return conf.get(MILP_PARALLELISM);
+    }
+
+    public int milpThreads() {
+        return conf.get(MILP_THREADS);
     }
 
     public long resultIntervalMs() {
-        return resultIntervalMs;
+        return conf.get(RESULT_INTERVAL_MS);
+    }
+
+    public long runStallMs() {
+        return conf.get(RUN_STALL_MS);
+    }
+
+    public long runRetentionMs() {
+        return conf.get(RUN_RETENTION_MS);
+    }
+
+    public long modelRecheckMs() {
+        return conf.get(MODEL_RECHECK_MS);
     }
 
     public int inputSize() {
-        return inputSize;
+        return conf.get(INPUT_SIZE);
     }
 
     @Override
     public String toString() {
-        return "eps="
-                + Arrays.toString(eps)
-                + " method="
-                + method
-                + " attack="
-                + attack
-                + " boundParallelism="
-                + boundParallelism
-                + " milpMaxUnstable="
-                + milpMaxUnstable
-                + " resultIntervalMs="
-                + resultIntervalMs;
+        return "eps=" + Arrays.toString(eps) + " " + conf.toMap();
     }
 
     /** Builds a {@link JobConfig}; unset values take the options' defaults. */
     public static final class Builder {
-        private double[] eps = EpsilonGrid.parse(EPS.defaultValue());
-        private String method = METHOD.defaultValue();
-        private boolean attack = ATTACK.defaultValue();
-        private int boundParallelism = BOUND_PARALLELISM.defaultValue();
-        private int milpMaxUnstable = MILP_MAX_UNSTABLE.defaultValue();
-        private long milpTimeLimitMs = MILP_TIME_LIMIT_MS.defaultValue();
-        private int milpParallelism = MILP_PARALLELISM.defaultValue();
-        private long resultIntervalMs = RESULT_INTERVAL_MS.defaultValue();
-        private int inputSize = INPUT_SIZE.defaultValue();
+        private final Configuration conf;
+
+        private Builder(Configuration conf) {
+            this.conf = conf;
+        }
+
+        /** Any option by its {@link ConfigOption}. */
+        public <T> Builder set(ConfigOption<T> option, T value) {
+            conf.set(option, value);
+            return this;
+        }
 
         public Builder eps(double[] eps) {
-            this.eps = eps.clone();
+            StringBuilder s = new StringBuilder();
+            for (double e : eps) {
+                s.append(s.length() == 0 ? "" : ",").append(e);
+            }
+            conf.set(EPS, s.toString());
             return this;
         }
 
         public Builder method(String method) {
-            this.method = method;
-            return this;
+            return set(METHOD, method);
         }
 
         public Builder attack(boolean enabled) {
-            this.attack = enabled;
-            return this;
+            return set(ATTACK, enabled);
         }
 
         public Builder boundParallelism(int parallelism) {
-            this.boundParallelism = parallelism;
-            return this;
+            return set(BOUND_PARALLELISM, parallelism);
         }
 
         /** Pairs with at most this many unstable ReLUs go to MILP; -1 turns MILP off. */
         public Builder milp(int maxUnstable, long timeLimitMs, int parallelism) {
-            this.milpMaxUnstable = maxUnstable;
-            this.milpTimeLimitMs = timeLimitMs;
-            this.milpParallelism = parallelism;
-            return this;
+            set(MILP_MAX_UNSTABLE, maxUnstable);
+            set(MILP_TIME_LIMIT_MS, timeLimitMs);
+            return set(MILP_PARALLELISM, parallelism);
         }
 
         public Builder resultIntervalMs(long ms) {
-            this.resultIntervalMs = ms;
-            return this;
+            return set(RESULT_INTERVAL_MS, ms);
         }
 
         public Builder inputSize(int inputSize) {
-            this.inputSize = inputSize;
-            return this;
+            return set(INPUT_SIZE, inputSize);
         }
 
         public JobConfig build() {
-            return new JobConfig(this);
+            return new JobConfig(conf);
         }
     }
 }

@@ -1,9 +1,11 @@
 package org.robustflow.pipeline;
 
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.Collector;
 
 import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.pipeline.functions.AccuracyAggregator;
@@ -15,6 +17,7 @@ import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 import org.robustflow.pipeline.records.ModelEvent;
+import org.robustflow.pipeline.records.RunSignal;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
 
@@ -23,7 +26,7 @@ import org.robustflow.pipeline.records.VerificationTask;
  *
  * <pre>
  * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> bounds + PGD
- *        (+ broadcast models) --> verdicts --keyBy(run/model/eps)--> accuracy --> results
+ *        (+ broadcast models) --> verdicts --keyBy(run)--> accuracy (+ run signals) --> results
  *                      \--(undecided, few unstable ReLUs)--> milp (+ broadcast models) --^
  * </pre>
  *
@@ -38,35 +41,66 @@ public final class VerificationJob {
             DataStream<AccuracyEvent> results,
             DataStream<DeadLetterEvent> deadLetters) {}
 
+    /** The topology without run announcements or rejections: runs complete by their images. */
     public static Outputs build(
             DataStream<ImageEvent> images, DataStream<ModelEvent> models, JobConfig cfg) {
+        return build(
+                images,
+                models,
+                images.flatMap(
+                                (ImageEvent image, Collector<RunSignal> none) -> {},
+                                TypeInformation.of(RunSignal.class))
+                        .name("no-run-signals")
+                        .uid("no-run-signals"),
+                cfg);
+    }
+
+    /**
+     * @param runSignals run announcements and rejected images, for the run tracker
+     */
+    public static Outputs build(
+            DataStream<ImageEvent> images,
+            DataStream<ModelEvent> models,
+            DataStream<RunSignal> runSignals,
+            JobConfig cfg) {
         BroadcastStream<ModelEvent> broadcastModels = models.broadcast(ModelStates.MODELS);
 
         SingleOutputStreamOperator<VerificationTask> tasks =
                 images.keyBy(image -> image.runId + "/" + image.imageId, Types.STRING)
                         .connect(broadcastModels)
-                        .process(new ExpandEpsilons(cfg.eps(), cfg.inputSize()))
+                        .process(
+                                new ExpandEpsilons(
+                                        cfg.eps(), cfg.inputSize(), cfg.modelRecheckMs()))
                         .name("expand-eps")
                         .uid("expand-eps");
 
         SingleOutputStreamOperator<VerdictEvent> decided =
-                tasks.keyBy(VerificationJob::taskKey, Types.STRING)
+                tasks.keyBy(VerificationTask::key, Types.STRING)
                         .connect(broadcastModels)
                         .process(
                                 new BoundFunction(
-                                        cfg.method(), cfg.attack(), cfg.milpMaxUnstable()))
+                                        cfg.method(),
+                                        cfg.attack(),
+                                        cfg.milpMaxUnstable(),
+                                        cfg.modelRecheckMs()))
                         .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))
-                        .uid("bounds")
-                        .setParallelism(cfg.boundParallelism());
+                        .uid("bounds");
+        if (cfg.boundParallelism() > 0) {
+            decided.setParallelism(cfg.boundParallelism());
+        }
 
         DataStream<VerdictEvent> verdicts = decided;
         if (cfg.milpMaxUnstable() >= 0) {
             SingleOutputStreamOperator<VerdictEvent> exact =
                     decided.getSideOutput(BoundFunction.TO_MILP)
-                            .keyBy(VerificationJob::taskKey, Types.STRING)
+                            .keyBy(VerificationTask::key, Types.STRING)
                             .connect(broadcastModels)
                             .process(
-                                    new MilpFunction(new ScipMilpVerifier(), cfg.milpTimeLimitMs()))
+                                    new MilpFunction(
+                                            new ScipMilpVerifier(),
+                                            cfg.milpTimeLimitMs(),
+                                            cfg.milpThreads(),
+                                            cfg.modelRecheckMs()))
                             .name("milp")
                             .uid("milp")
                             .setParallelism(cfg.milpParallelism());
@@ -74,15 +108,17 @@ public final class VerificationJob {
         }
 
         SingleOutputStreamOperator<AccuracyEvent> results =
-                verdicts.keyBy(AccuracyAggregator::keyOf, Types.STRING)
-                        .process(new AccuracyAggregator(cfg.resultIntervalMs()))
+                verdicts.connect(runSignals)
+                        .keyBy(v -> v.runId, s -> s.runId, Types.STRING)
+                        .process(
+                                new AccuracyAggregator(
+                                        cfg.eps().length,
+                                        cfg.resultIntervalMs(),
+                                        cfg.runStallMs(),
+                                        cfg.runRetentionMs()))
                         .name("accuracy")
                         .uid("accuracy");
 
         return new Outputs(verdicts, results, tasks.getSideOutput(ModelStates.DEAD_LETTERS));
-    }
-
-    private static String taskKey(VerificationTask task) {
-        return task.runId + "/" + task.imageId + "/" + task.eps;
     }
 }

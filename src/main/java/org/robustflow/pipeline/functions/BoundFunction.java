@@ -6,6 +6,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Meter;
 import org.apache.flink.metrics.MeterView;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
@@ -17,9 +18,6 @@ import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Decides one (image, eps) task under the task's model version: sound bounds (box or crown), then a
@@ -36,8 +34,8 @@ public class BoundFunction extends TaskFunction {
     private final String method;
     private final Pgd.Settings attack;
     private final int milpMaxUnstable;
-    private transient Map<String, Certifier> certifiers;
-    private transient Map<String, Pgd> attacks;
+    private transient VersionCache<Certifier> certifiers;
+    private transient VersionCache<Pgd> attacks;
     private transient Meter verdictsPerSecond;
     private transient Counter certified;
     private transient Counter routedToMilp;
@@ -47,9 +45,10 @@ public class BoundFunction extends TaskFunction {
      * @param attack PGD settings for pairs the bounds leave undecided; null for bounds only
      * @param milpMaxUnstable undecided pairs with at most this many unstable ReLUs go to MILP; -1
      *     for none
+     * @param recheckMs how often tasks waiting for their model look again
      */
-    public BoundFunction(String method, Pgd.Settings attack, int milpMaxUnstable) {
-        super("tasks-waiting-for-model");
+    public BoundFunction(String method, Pgd.Settings attack, int milpMaxUnstable, long recheckMs) {
+        super("tasks-waiting-for-model", recheckMs);
         this.method = method;
         this.attack = attack;
         this.milpMaxUnstable = milpMaxUnstable;
@@ -58,8 +57,8 @@ public class BoundFunction extends TaskFunction {
     @Override
     public void open(OpenContext openContext) throws Exception {
         super.open(openContext);
-        certifiers = new HashMap<>();
-        attacks = new HashMap<>();
+        certifiers = new VersionCache<>();
+        attacks = new VersionCache<>();
         verdictsPerSecond =
                 getRuntimeContext().getMetricGroup().meter("verdictsPerSecond", new MeterView(10));
         certified = getRuntimeContext().getMetricGroup().counter("certified");
@@ -71,21 +70,18 @@ public class BoundFunction extends TaskFunction {
             VerificationTask task,
             String modelVersion,
             Network mlp,
+            TimerService timers,
             Collector<VerdictEvent> out,
             SideOutput side) {
         long start = System.nanoTime();
-        Certifier certifier =
-                certifiers.computeIfAbsent(modelVersion, v -> Certifier.of(method, mlp));
+        Certifier certifier = certifiers.get(modelVersion, v -> Certifier.of(method, mlp));
         double[] x = task.scaledPixels();
         Certifier.Result r =
                 certifier
                         .certify(x, new int[] {task.label}, new int[] {0}, new double[] {task.eps})[
                         0];
         long boundMicros = (System.nanoTime() - start) / 1000;
-        Pgd pgd =
-                attack == null
-                        ? null
-                        : attacks.computeIfAbsent(modelVersion, v -> new Pgd(mlp, attack));
+        Pgd pgd = attack == null ? null : attacks.get(modelVersion, v -> new Pgd(mlp, attack));
         Decision decision =
                 Sweep.decide(r, certifier.method(), boundMicros, pgd, x, task.label, task.eps);
         if (decision.verdict() == Verdict.UNKNOWN && decision.unstableRelus() <= milpMaxUnstable) {

@@ -7,6 +7,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -20,10 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Fans each image out to one {@link VerificationTask} per eps under the newest model version.
  *
- * <p>Images that arrive before any model wait in keyed state and are released when the first valid
- * model is broadcast; none is dropped. A model whose shape does not fit the images goes to the
- * dead-letter output (once, from subtask 0, since every instance receives the broadcast) and is
- * ignored.
+ * <p>Images that arrive before any model wait in keyed state; none is dropped. A processing-time
+ * timer of each waiting image's key looks again every {@code recheckMs}, so the images are released
+ * one per timer callback after the first valid model arrives, never all in one call (which would
+ * hold the task thread and the checkpoint barriers behind it). A model whose shape does not fit the
+ * images goes to the dead-letter output (once, from subtask 0, since every instance receives the
+ * broadcast) and is ignored.
  */
 @VisibleForTesting
 public class ExpandEpsilons
@@ -36,13 +39,15 @@ public class ExpandEpsilons
 
     private final double[] eps;
     private final int inputSize;
+    private final long recheckMs;
     private transient ListState<ImageEvent> pending;
     private transient AtomicLong waiting;
     private transient Counter tasks;
 
-    public ExpandEpsilons(double[] eps, int inputSize) {
+    public ExpandEpsilons(double[] eps, int inputSize, long recheckMs) {
         this.eps = eps.clone();
         this.inputSize = inputSize;
+        this.recheckMs = recheckMs;
     }
 
     @Override
@@ -61,9 +66,38 @@ public class ExpandEpsilons
         if (latest == null) {
             pending.add(image);
             waiting.incrementAndGet();
+            ctx.timerService()
+                    .registerProcessingTimeTimer(
+                            ctx.timerService().currentProcessingTime() + recheckMs);
+            // Fires only at the end of a bounded input (the final watermark), where processing-time
+            // timers are dropped: the waiting images are released then.
+            ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
             return;
         }
         expand(image, latest.version, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<VerificationTask> out)
+            throws Exception {
+        ModelEvent latest = ctx.getBroadcastState(ModelStates.MODELS).get(ModelStates.LATEST);
+        if (latest == null) {
+            if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+                ctx.timerService().registerProcessingTimeTimer(timestamp + recheckMs);
+            }
+            return;
+        }
+        if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+            ctx.timerService().deleteEventTimeTimer(Long.MAX_VALUE);
+        }
+        Iterable<ImageEvent> images = pending.get();
+        if (images != null) {
+            for (ImageEvent image : images) {
+                expand(image, latest.version, out);
+                waiting.decrementAndGet();
+            }
+        }
+        pending.clear();
     }
 
     @Override
@@ -85,20 +119,9 @@ public class ExpandEpsilons
             return;
         }
         BroadcastState<String, ModelEvent> models = ctx.getBroadcastState(ModelStates.MODELS);
-        boolean first = models.get(ModelStates.LATEST) == null;
-        models.put(model.version, model);
+        // Only the newest version is kept here (images are always expanded with it); the
+        // operators downstream keep the versions that tasks in flight name.
         models.put(ModelStates.LATEST, model);
-        if (first) {
-            ctx.applyToKeyedState(
-                    PENDING,
-                    (key, state) -> {
-                        for (ImageEvent image : state.get()) {
-                            expand(image, model.version, out);
-                            waiting.decrementAndGet();
-                        }
-                        state.clear();
-                    });
-        }
     }
 
     private void expand(ImageEvent image, String modelVersion, Collector<VerificationTask> out) {

@@ -6,19 +6,20 @@ import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.ModelEvent;
 
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Decodes model events into networks once per operator instance. Not state: a cache rebuilt from
  * the broadcast state after a restore.
  */
 final class ModelRegistry {
-    private final Map<String, Network> byVersion = new HashMap<>();
+    private final VersionCache<Network> byVersion = new VersionCache<>();
 
-    /** The network of an event, decoded on first use. */
+    /**
+     * The network of an event, decoded on first use. Keyed by version, which is sound because the
+     * version is the hash of the weights, computed on receipt ({@code ModelDeserializer}).
+     */
     Network get(ModelEvent event) {
-        return byVersion.computeIfAbsent(event.version, v -> decode(event));
+        return byVersion.get(event.version, v -> decode(event));
     }
 
     /**
@@ -34,7 +35,15 @@ final class ModelRegistry {
         } catch (Exception e) {
             throw new IllegalArgumentException("undecodable model: " + e.getMessage(), e);
         }
-        return ModelIo.toMlp(snapshot);
+        Network mlp = ModelIo.toMlp(snapshot);
+        if (!mlp.version().equals(event.version)) {
+            throw new IllegalArgumentException(
+                    "model event says version "
+                            + event.version
+                            + " but its weights hash to "
+                            + mlp.version());
+        }
+        return mlp;
     }
 
     /**

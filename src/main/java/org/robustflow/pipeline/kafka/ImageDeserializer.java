@@ -12,10 +12,16 @@ import org.robustflow.data.AvroCodec;
 import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Reads images from Kafka and never throws: a message that does not decode, or an image the job
  * cannot use (pixel count, label out of range), comes out as a dead letter with the reason and the
  * original bytes, so one bad message never stops the job.
+ *
+ * <p>A dead letter names the run and image it rejects when the record, or failing that the message
+ * key ({@code runId/imageId}, as {@code produce} writes it), says: the run tracker counts it, so
+ * the run still completes.
  */
 public final class ImageDeserializer
         implements KafkaRecordDeserializationSchema<Either<DeadLetterEvent, ImageEvent>> {
@@ -32,28 +38,56 @@ public final class ImageDeserializer
     public void deserialize(
             ConsumerRecord<byte[], byte[]> record,
             Collector<Either<DeadLetterEvent, ImageEvent>> out) {
+        out.collect(
+                decode(
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        record.key(),
+                        record.value()));
+    }
+
+    /** The image in a message, or the dead letter saying why there is none. Never throws. */
+    public Either<DeadLetterEvent, ImageEvent> decode(
+            String topic, int partition, long offset, byte[] key, byte[] value) {
         if (codec == null) {
             codec = AvroCodec.of(MnistImage.class);
         }
         String problem;
+        ImageEvent image = null;
         try {
-            ImageEvent image = Records.image(codec.decode(record.value()));
+            image = Records.image(codec.decode(value));
             problem = image.problem(inputSize);
             if (problem == null) {
-                out.collect(Either.Right(image));
-                return;
+                return Either.Right(image);
             }
         } catch (Exception e) {
-            problem = e.getMessage();
+            problem = Records.reason(e);
         }
-        out.collect(
-                Either.Left(
-                        new DeadLetterEvent(
-                                record.topic(),
-                                record.partition(),
-                                record.offset(),
-                                problem,
-                                record.value())));
+        DeadLetterEvent dead = new DeadLetterEvent(topic, partition, offset, problem, value);
+        if (image != null && image.runId != null && !image.runId.isEmpty()) {
+            dead.forImage(image.runId, image.imageId, image.expectedTotal);
+        } else {
+            forKey(dead, key);
+        }
+        return Either.Left(dead);
+    }
+
+    /** Names the image from a {@code runId/imageId} key, if the key is one. */
+    private static void forKey(DeadLetterEvent dead, byte[] key) {
+        if (key == null) {
+            return;
+        }
+        String k = new String(key, StandardCharsets.UTF_8);
+        int slash = k.lastIndexOf('/');
+        if (slash <= 0) {
+            return;
+        }
+        try {
+            dead.forImage(k.substring(0, slash), Long.parseLong(k.substring(slash + 1)), 0);
+        } catch (NumberFormatException e) {
+            // not our key format: the dead letter names no run
+        }
     }
 
     @Override

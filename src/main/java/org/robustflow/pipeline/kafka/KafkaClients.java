@@ -11,6 +11,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.robustflow.avro.MnistImage;
 import org.robustflow.avro.ModelSnapshot;
+import org.robustflow.avro.RunAnnouncement;
 import org.robustflow.data.AvroCodec;
 import org.robustflow.data.MnistDataset;
 
@@ -106,6 +107,26 @@ public final class KafkaClients {
                                 topic,
                                 snapshot.getVersion().getBytes(StandardCharsets.UTF_8),
                                 value))
+                .get();
+    }
+
+    /**
+     * Announces a run before its images: the job then knows how many images make the run complete
+     * (ids 0..count-1), even if some never arrive.
+     */
+    public static void announceRun(
+            KafkaProducer<byte[], byte[]> producer,
+            String topic,
+            String runId,
+            int count,
+            String source)
+            throws Exception {
+        producer.send(
+                        new ProducerRecord<>(
+                                topic,
+                                runId.getBytes(StandardCharsets.UTF_8),
+                                AvroCodec.of(RunAnnouncement.class)
+                                        .encode(Records.announcement(runId, count, source))))
                 .get();
     }
 

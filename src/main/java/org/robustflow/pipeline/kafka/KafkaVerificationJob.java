@@ -28,6 +28,7 @@ import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.DeadLetterEvent;
 import org.robustflow.pipeline.records.ImageEvent;
 import org.robustflow.pipeline.records.ModelEvent;
+import org.robustflow.pipeline.records.RunSignal;
 import org.robustflow.pipeline.records.VerdictEvent;
 
 /**
@@ -76,6 +77,7 @@ public final class KafkaVerificationJob {
                                                 topics,
                                                 topics.images(),
                                                 new ImageDeserializer(cfg.inputSize()),
+                                                resumeFromCommitted(),
                                                 bounded),
                                         WatermarkStrategy.noWatermarks(),
                                         "images")
@@ -83,6 +85,9 @@ public final class KafkaVerificationJob {
                         badInput,
                         TypeInformation.of(ImageEvent.class),
                         "images");
+        // The models topic is a table (compacted): every start reads all of it, from the earliest
+        // offset, so a job redeployed without a savepoint knows the current models by
+        // construction.
         SingleOutputStreamOperator<ModelEvent> models =
                 valid(
                         env.fromSource(
@@ -90,6 +95,7 @@ public final class KafkaVerificationJob {
                                                 topics,
                                                 topics.models(),
                                                 new ModelDeserializer(),
+                                                OffsetsInitializer.earliest(),
                                                 bounded),
                                         WatermarkStrategy.noWatermarks(),
                                         "models")
@@ -98,8 +104,43 @@ public final class KafkaVerificationJob {
                         badInput,
                         TypeInformation.of(ModelEvent.class),
                         "models");
+        SingleOutputStreamOperator<RunSignal> announcements =
+                valid(
+                        env.fromSource(
+                                        source(
+                                                topics,
+                                                topics.runs(),
+                                                new RunDeserializer(),
+                                                resumeFromCommitted(),
+                                                bounded),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "runs")
+                                .uid("runs-source")
+                                .setParallelism(1),
+                        badInput,
+                        TypeInformation.of(RunSignal.class),
+                        "runs");
+        DataStream<DeadLetterEvent> rejectedImages =
+                ((SingleOutputStreamOperator<ImageEvent>) images).getSideOutput(badInput);
+        // A rejected image of a known run still counts for the run: it is done, as rejected.
+        DataStream<RunSignal> runSignals =
+                announcements.union(
+                        rejectedImages
+                                .filter(d -> d.runId != null)
+                                .name("rejected-images")
+                                .uid("rejected-images")
+                                .map(
+                                        d ->
+                                                RunSignal.rejected(
+                                                        d.runId,
+                                                        d.imageId,
+                                                        d.expectedTotal,
+                                                        d.reason),
+                                        TypeInformation.of(RunSignal.class))
+                                .name("rejections")
+                                .uid("rejections"));
 
-        VerificationJob.Outputs out = VerificationJob.build(images, models, cfg);
+        VerificationJob.Outputs out = VerificationJob.build(images, models, runSignals, cfg);
 
         out.verdicts()
                 .sinkTo(
@@ -145,9 +186,11 @@ public final class KafkaVerificationJob {
                                                         + EpsilonGrid.key(v.eps))))
                 .name("counterexamples-sink")
                 .uid("counterexamples-sink");
-        ((SingleOutputStreamOperator<ImageEvent>) images)
-                .getSideOutput(badInput)
-                .union(models.getSideOutput(badInput), out.deadLetters())
+        rejectedImages
+                .union(
+                        models.getSideOutput(badInput),
+                        announcements.getSideOutput(badInput),
+                        out.deadLetters())
                 .sinkTo(
                         sink(
                                 topics,
@@ -161,10 +204,19 @@ public final class KafkaVerificationJob {
                 .uid("dead-letters-sink");
     }
 
+    /**
+     * Images and run announcements are events: a job redeployed without a savepoint resumes where
+     * the last one committed instead of verifying every run again.
+     */
+    private static OffsetsInitializer resumeFromCommitted() {
+        return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+    }
+
     private static <T> KafkaSource<Either<DeadLetterEvent, T>> source(
             Topics topics,
             String topic,
             KafkaRecordDeserializationSchema<Either<DeadLetterEvent, T>> deserializer,
+            OffsetsInitializer start,
             boolean bounded) {
         var builder =
                 KafkaSource.<Either<DeadLetterEvent, T>>builder()
@@ -172,10 +224,7 @@ public final class KafkaVerificationJob {
                         .setBootstrapServers(topics.bootstrapServers())
                         .setTopics(topic)
                         .setGroupId(CONSUMER_GROUP)
-                        // A redeployed job resumes where the last one committed instead of
-                        // verifying every run again.
-                        .setStartingOffsets(
-                                OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setStartingOffsets(start)
                         .setDeserializer(deserializer)
                         // Producers may write transactionally: never read what they abort.
                         .setProperty("isolation.level", "read_committed");

@@ -4,6 +4,7 @@ import org.robustflow.avro.Counterexample;
 import org.robustflow.avro.DeadLetter;
 import org.robustflow.avro.EpsilonAccuracy;
 import org.robustflow.avro.MnistImage;
+import org.robustflow.avro.RunAnnouncement;
 import org.robustflow.avro.VerdictKind;
 import org.robustflow.avro.VerdictRecord;
 import org.robustflow.pipeline.records.AccuracyEvent;
@@ -51,7 +52,7 @@ public final class Records {
     public static EpsilonAccuracy accuracy(AccuracyEvent a) {
         return EpsilonAccuracy.newBuilder()
                 .setRunId(a.runId)
-                .setModelVersion(a.modelVersion)
+                .setModelVersion(a.modelVersion == null ? "" : a.modelVersion)
                 .setEps(a.eps)
                 .setExpectedTotal(a.expectedTotal)
                 .setSeen(a.seen)
@@ -66,8 +67,22 @@ public final class Records {
                 .setCertifiedByMilp(a.certifiedByMilp)
                 .setFalsifiedByPgd(a.falsifiedByPgd)
                 .setFalsifiedByMilp(a.falsifiedByMilp)
+                .setRejected(a.rejected)
+                .setImagesDone(a.imagesDone)
+                .setRunRows(a.runRows)
+                .setMissingImages(boxed(a.missingImages))
                 .setUpdatedAt(Instant.ofEpochMilli(a.updatedAt))
                 .build();
+    }
+
+    private static List<Long> boxed(long[] values) {
+        List<Long> list = new ArrayList<>();
+        if (values != null) {
+            for (long v : values) {
+                list.add(v);
+            }
+        }
+        return list;
     }
 
     public static Counterexample counterexample(VerdictEvent v) {
@@ -87,14 +102,36 @@ public final class Records {
                 .build();
     }
 
+    /**
+     * The Avro form of a dead letter; null fields become their defaults, so writing a dead letter
+     * can never fail (a failing one would restart the job on the same record forever).
+     */
     public static DeadLetter deadLetter(DeadLetterEvent d) {
         return DeadLetter.newBuilder()
-                .setSource(d.source)
+                .setSource(d.source == null ? "" : d.source)
                 .setPartition(d.partition)
                 .setOffset(d.offset)
-                .setReason(d.reason)
+                .setReason(d.reason == null || d.reason.isEmpty() ? "no reason given" : d.reason)
                 .setPayload(ByteBuffer.wrap(d.payload == null ? new byte[0] : d.payload))
                 .setAt(Instant.now())
+                .setRunId(d.runId == null ? "" : d.runId)
+                .setImageId(d.imageId)
+                .build();
+    }
+
+    /** A readable reason for a failure, never null (some exceptions have no message). */
+    public static String reason(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.toString() : message;
+    }
+
+    /** A run announcement as the job reads it. */
+    public static RunAnnouncement announcement(String runId, int imageCount, String source) {
+        return RunAnnouncement.newBuilder()
+                .setRunId(runId)
+                .setImageCount(imageCount)
+                .setSource(source)
+                .setAnnouncedAt(Instant.now())
                 .build();
     }
 }

@@ -13,18 +13,21 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Follows the results topic (read_committed) and keeps the newest accuracy per eps for one run and,
- * once known, one model version (the first seen unless given).
+ * Follows the results topic (read_committed) for one run: the newest accuracy per (model version,
+ * eps) row, and the run-level progress (images done, rejected, complete, missing images) that every
+ * row carries.
  */
 public final class ResultsFollower implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final AvroCodec<EpsilonAccuracy> codec = AvroCodec.of(EpsilonAccuracy.class);
-    private final String runId;
-    private String modelVersion;
+    private String runId;
+    private final String modelVersion;
     private final Map<String, EpsilonAccuracy> latest = new TreeMap<>();
+    private EpsilonAccuracy status;
 
     /**
      * @param runId the run to follow; null follows the first run seen
+     * @param modelVersion only this model version's rows; null for all
      */
     public ResultsFollower(Topics topics, String runId, String modelVersion) {
         this.consumer = KafkaClients.committedReader(topics);
@@ -43,35 +46,49 @@ public final class ResultsFollower implements AutoCloseable {
             } catch (IOException e) {
                 continue; // not a result of ours; the job writes only valid records
             }
-            if ((runId != null && !runId.equals(a.getRunId()))
+            if (runId == null) {
+                runId = a.getRunId();
+            }
+            if (!runId.equals(a.getRunId())) {
+                continue;
+            }
+            status = a; // run-level fields: the newest record of the run has the newest
+            changed = true;
+            if (a.getModelVersion().isEmpty()
                     || (modelVersion != null && !modelVersion.equals(a.getModelVersion()))) {
                 continue;
             }
-            if (runId == null
-                    && !latest.isEmpty()
-                    && !latest.values().iterator().next().getRunId().equals(a.getRunId())) {
-                continue;
-            }
-            modelVersion = a.getModelVersion();
-            String key = EpsilonGrid.key(a.getEps());
-            EpsilonAccuracy previous = latest.get(key);
-            if (previous == null || previous.getSeen() <= a.getSeen()) {
-                latest.put(key, a);
-                changed = true;
-            }
+            latest.put(a.getModelVersion() + "/" + EpsilonGrid.key(a.getEps()), a);
         }
         return changed;
     }
 
-    /** The newest record per eps key, in eps order. */
+    /** The newest record per (model version, eps) row, in that order. */
     public Map<String, EpsilonAccuracy> latest() {
         return latest;
     }
 
-    /** Whether {@code expectedEps} keys are all present and complete. */
-    public boolean complete(int expectedEps) {
-        return latest.size() >= expectedEps
+    /** The newest record of the run, for its run-level fields; null before the first. */
+    public EpsilonAccuracy status() {
+        return status;
+    }
+
+    /** The run is complete and every row of it has been read in its final form. */
+    public boolean complete() {
+        return status != null
+                && status.getComplete()
+                && (modelVersion != null || latest.size() >= status.getRunRows())
                 && latest.values().stream().allMatch(EpsilonAccuracy::getComplete);
+    }
+
+    /** {@link #complete()} with at least {@code expectedRows} rows. */
+    public boolean complete(int expectedRows) {
+        return complete() && latest.size() >= expectedRows;
+    }
+
+    /** The image ids the job last reported missing (after a stall), else empty. */
+    public List<Long> missingImages() {
+        return status == null ? List.of() : status.getMissingImages();
     }
 
     @Override

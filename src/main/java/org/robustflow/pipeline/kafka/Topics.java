@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The job's topics: names (defaults as constants, overridable), partitions and cleanup policies.
  *
- * <p>models and results are compacted: a consumer starting late reads the newest model and the
+ * <p>runs carries run announcements (id and image count), written by {@code produce} before the
+ * images. models and results are compacted: a consumer starting late reads the newest model and the
  * newest accuracy per (run, model, eps) key.
  */
 public record Topics(
@@ -27,6 +28,7 @@ public record Topics(
         String results,
         String counterexamples,
         String deadLetters,
+        String runs,
         String bootstrapServers,
         Map<String, String> clientOverrides)
         implements Serializable {
@@ -36,6 +38,7 @@ public record Topics(
     public static final String RESULTS = "robustflow.results";
     public static final String COUNTEREXAMPLES = "robustflow.counterexamples";
     public static final String DEAD_LETTERS = "robustflow.dead-letters";
+    public static final String RUNS = "robustflow.runs";
 
     /** Images are the parallel input: one partition per source subtask on a small cluster. */
     public static final int IMAGE_PARTITIONS = 4;
@@ -52,6 +55,7 @@ public record Topics(
                 RESULTS,
                 COUNTEREXAMPLES,
                 DEAD_LETTERS,
+                RUNS,
                 bootstrapServers,
                 Map.of());
     }
@@ -69,6 +73,7 @@ public record Topics(
                 results,
                 counterexamples,
                 deadLetters,
+                runs,
                 bootstrapServers,
                 overrides);
     }
@@ -82,6 +87,7 @@ public record Topics(
                 results + suffix,
                 counterexamples + suffix,
                 deadLetters + suffix,
+                runs + suffix,
                 bootstrapServers,
                 clientOverrides);
     }
@@ -105,6 +111,8 @@ public record Topics(
                                         TopicConfig.CLEANUP_POLICY_COMPACT)));
         wanted.add(new NewTopic(counterexamples, 1, (short) 1));
         wanted.add(new NewTopic(deadLetters, 1, (short) 1));
+        // Run announcements, key = run id: events the job reads once, like images.
+        wanted.add(new NewTopic(runs, 1, (short) 1));
         try (Admin admin = Admin.create(clientProperties())) {
             var existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing =

@@ -10,6 +10,15 @@ public class DeadLetterEvent {
     public String reason;
     public byte[] payload;
 
+    /** The run of a rejected image when known, else null. */
+    public String runId;
+
+    /** The rejected image's id, -1 when unknown. */
+    public long imageId = -1;
+
+    /** Images in the rejected image's run when the record said, else 0. */
+    public int expectedTotal;
+
     public DeadLetterEvent() {}
 
     public DeadLetterEvent(
@@ -19,6 +28,14 @@ public class DeadLetterEvent {
         this.offset = offset;
         this.reason = reason;
         this.payload = payload;
+    }
+
+    /** The same dead letter, naming the image of a run it rejects. */
+    public DeadLetterEvent forImage(String runId, long imageId, int expectedTotal) {
+        this.runId = runId;
+        this.imageId = imageId;
+        this.expectedTotal = expectedTotal;
+        return this;
     }
 
     @Override

@@ -22,6 +22,11 @@ public class VerificationTask {
         this.expectedTotal = image.expectedTotal;
     }
 
+    /** The key the exact and bound operators partition by: run/image/eps. */
+    public String key() {
+        return runId + "/" + imageId + "/" + eps;
+    }
+
     public double[] scaledPixels() {
         return org.robustflow.data.MnistDataset.scale(pixels);
     }

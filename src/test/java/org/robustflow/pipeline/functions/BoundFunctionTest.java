@@ -27,18 +27,24 @@ class BoundFunctionTest {
                 new KeyedTwoInputStreamOperatorTestHarness<
                         String, VerificationTask, ModelEvent, VerdictEvent>(
                         new CoBroadcastWithKeyedOperator<>(
-                                new BoundFunction("box", null, -1), List.of(ModelStates.MODELS)),
+                                new BoundFunction("box", null, -1, 200),
+                                List.of(ModelStates.MODELS)),
                         (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps,
                         null,
                         Types.STRING)) {
             h.open();
+            h.setProcessingTime(0);
             VerificationTask task =
                     new VerificationTask(PipelineFixtures.image("r", 0, 1), 0.001, mlp.version());
             h.processElement1(new StreamRecord<>(task));
             assertThat(h.extractOutputValues()).isEmpty();
             assertThat(h.numKeyedStateEntries()).isEqualTo(1);
 
+            h.setProcessingTime(0);
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
+            // The model's arrival releases nothing by itself: the task's own timer does.
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.setProcessingTime(200);
             List<VerdictEvent> out = h.extractOutputValues();
             assertThat(out).hasSize(1);
             Certifier.Result expected =

@@ -28,11 +28,12 @@ class ExpandEpsilonsTest {
         var harness =
                 new KeyedTwoInputStreamOperatorTestHarness<>(
                         new CoBroadcastWithKeyedOperator<>(
-                                new ExpandEpsilons(EPS, 784), List.of(ModelStates.MODELS)),
+                                new ExpandEpsilons(EPS, 784, 200), List.of(ModelStates.MODELS)),
                         (ImageEvent image) -> image.runId + "/" + image.imageId,
                         null,
                         Types.STRING);
         harness.open();
+        harness.setProcessingTime(0);
         return harness;
     }
 
@@ -45,7 +46,7 @@ class ExpandEpsilonsTest {
     }
 
     @Test
-    void shouldHoldImagesThatArriveBeforeAnyModelAndReleaseThemWithIt() throws Exception {
+    void shouldHoldImagesThatArriveBeforeAnyModelAndReleaseThemOnePerTimer() throws Exception {
         try (var harness = harness()) {
             harness.processElement1(new StreamRecord<>(PipelineFixtures.image("r", 0, 2)));
             harness.processElement1(new StreamRecord<>(PipelineFixtures.image("r", 1, 2)));
@@ -54,6 +55,10 @@ class ExpandEpsilonsTest {
 
             Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
             harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
+            // Nothing is released inside the broadcast call; each image's timer releases it.
+            assertThat(tasks(harness.getOutput())).isEmpty();
+            assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+            harness.setProcessingTime(200);
             List<VerificationTask> tasks = tasks(harness.getOutput());
             assertThat(tasks).hasSize(6);
             assertThat(tasks).extracting(t -> t.modelVersion).containsOnly(mlp.version());
