@@ -85,14 +85,12 @@ public final class VnncompCommand implements Callable<Integer> {
                         networks.put(instance.network(), net);
                     }
                     Property prop = VnnlibReader.read(Models.existing(instance.property()));
+                    PropertyVerifier verifier = new PropertyVerifier(net, Pgd.Settings.defaults());
                     PropertyVerifier.Result r =
-                            new PropertyVerifier(net, Pgd.Settings.defaults())
-                                    .verify(
-                                            prop,
-                                            (long) (instance.timeout() * timeoutScale * 1000));
+                            verifier.verify(
+                                    prop, (long) (instance.timeout() * timeoutScale * 1000));
                     if (r.outcome() == PropertyVerifier.Outcome.SAT
-                            && !new PropertyVerifier(net, Pgd.Settings.defaults())
-                                    .recheck(prop, r.counterexample())) {
+                            && !verifier.recheck(prop, r.counterexample())) {
                         throw new IllegalStateException("counterexample does not re-check");
                     }
                     result = r.outcome().word();
