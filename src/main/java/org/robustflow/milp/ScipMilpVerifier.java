@@ -36,12 +36,12 @@ import java.util.List;
  * so "infeasible" could miss points that only barely exist. The margin constraint is therefore
  * loosened to &lt;= +{@link #MARGIN_SLACK}: every real point with margin &lt;= 0 satisfies it with
  * room to spare, and infeasibility is a proof. The price is candidates near a tie, which is why
- * every candidate is re-run through the network in double: only a point inside the box (1e-8) that
- * the network really misclassifies makes FALSIFIED. A candidate that fails the re-check (the first
- * feasible point often sits on the slack boundary, a tie) is followed by one more solve asking for
- * margin &lt;= -{@link #COUNTEREXAMPLE_MARGIN}; if that finds nothing the pair stays UNKNOWN. A
- * candidate the solver claimed with a clearly negative margin is logged as an error, since it means
- * the encoding or the solver is wrong.
+ * every candidate is clamped into the exact box and re-checked by {@link Witnesses}: only a point
+ * that the network really misclassifies makes FALSIFIED. A candidate that fails the re-check (the
+ * first feasible point often sits on the slack boundary, a tie) is followed by one more solve
+ * asking for margin &lt;= -{@link #COUNTEREXAMPLE_MARGIN}; if that finds nothing the pair stays
+ * UNKNOWN. A candidate the solver claimed with a clearly negative margin is logged as an error,
+ * since it means the encoding or the solver is wrong.
  */
 public final class ScipMilpVerifier implements MilpVerifier {
     private static final long serialVersionUID = 1L;
@@ -50,8 +50,6 @@ public final class ScipMilpVerifier implements MilpVerifier {
 
     /** Margin asked for when the first candidate was a tie. */
     static final double COUNTEREXAMPLE_MARGIN = 1e-4;
-
-    private static final double WITNESS_TOLERANCE = 1e-8;
 
     /** How each margin is asked. */
     public enum Formulation {
@@ -80,6 +78,18 @@ public final class ScipMilpVerifier implements MilpVerifier {
             CrownPropagator.RowBounds bounds,
             long timeLimitMs) {
         long start = System.nanoTime();
+        if (!mlp.isMlp()) {
+            // The encoding walks dense layers with ReLU between them; skipping other layers
+            // (element-wise normalisation) would encode another network.
+            return new MilpResult(
+                    Verdict.UNKNOWN,
+                    null,
+                    -1,
+                    0,
+                    0,
+                    (System.nanoTime() - start) / 1000,
+                    "MILP encodes dense/ReLU networks only, not " + mlp.architecture());
+        }
         long deadline = start / 1_000_000 + timeLimitMs;
         double[][] box = InputBox.of(x, eps);
         Interval logitBounds =
@@ -270,10 +280,9 @@ public final class ScipMilpVerifier implements MilpVerifier {
             candidate[k] = Math.min(exact.upper(k), Math.max(exact.lower(k), candidate[k]));
         }
         double[] logits = mlp.logits(candidate);
-        boolean inside = InputBox.contains(x, eps, candidate, WITNESS_TOLERANCE);
         int predicted = Network.argMax(logits);
         OutputSpec violation = OutputSpec.robustness(mlp.numClasses(), label);
-        if (inside && Witnesses.isCounterexample(mlp, exact, violation, candidate)) {
+        if (Witnesses.isCounterexample(mlp, exact, violation, candidate)) {
             return new MilpResult(
                     Verdict.FALSIFIED,
                     candidate,
@@ -284,10 +293,9 @@ public final class ScipMilpVerifier implements MilpVerifier {
                     formulation.name().toLowerCase());
         }
         double margin = logits[label] - logits[target];
-        if (!inside || margin > 1e-3) {
+        if (margin > 1e-3) {
             LOG.error(
-                    "MILP candidate does not re-check (inside box: {}, margin logit_{} - logit_{} = {}): encoding or solver error",
-                    inside,
+                    "MILP candidate does not re-check (margin logit_{} - logit_{} = {}): encoding or solver error",
                     label,
                     target,
                     margin);

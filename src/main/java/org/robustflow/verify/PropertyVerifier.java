@@ -59,7 +59,6 @@ public final class PropertyVerifier {
     private final Pgd.Settings attack;
     private final BranchAndBound bab;
     private final boolean useBranchAndBound;
-    private volatile BranchAndBound.Outcome lastBranchAndBound;
 
     /** Bounds, attacks and branch and bound. */
     public PropertyVerifier(Network network, Pgd.Settings attack) {
@@ -72,11 +71,6 @@ public final class PropertyVerifier {
         this.attack = attack;
         this.bab = new BranchAndBound(network, BranchAndBound.Settings.defaults());
         this.useBranchAndBound = useBranchAndBound;
-    }
-
-    /** The last branch-and-bound search's statistics, or null (for reports). */
-    public BranchAndBound.Outcome lastBranchAndBound() {
-        return lastBranchAndBound;
     }
 
     public Network model() {
@@ -157,9 +151,8 @@ public final class PropertyVerifier {
     /** Branch and bound on every disjunct of one region; true when all are proved. */
     private boolean branchAndBound(Property.Region region, long deadline) {
         for (List<LinearConstraint> conjunct : region.violation().disjuncts()) {
-            BranchAndBound.Outcome o = bab.prove(region.input(), conjunct, deadline);
-            lastBranchAndBound = o;
-            if (o.status() != BranchAndBound.Status.PROVED) {
+            if (bab.prove(region.input(), conjunct, deadline).status()
+                    != BranchAndBound.Status.PROVED) {
                 return false;
             }
         }

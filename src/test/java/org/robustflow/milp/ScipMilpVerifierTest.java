@@ -105,6 +105,29 @@ class ScipMilpVerifierTest {
     }
 
     /**
+     * A normalisation layer (x - 0.9) in front: the dense encoding would skip it and solve another
+     * network, so the MILP refuses (UNKNOWN with the reason) instead of answering.
+     */
+    @Test
+    void shouldRefuseNetworksWithLayersItCannotEncode() {
+        Network normalised =
+                new Network(
+                        List.of(
+                                new org.robustflow.model.ElementwiseAffineLayer(
+                                        new double[] {1}, new double[] {-0.9}),
+                                new DenseLayer(new double[][] {{1}}, new double[] {0}),
+                                new org.robustflow.model.ReluLayer(1),
+                                new DenseLayer(
+                                        new double[][] {{-1}, {0}}, new double[] {0.01, 0})));
+        double[] x = {0.5};
+        double[][] box = InputBox.of(x, 0.5);
+        CrownPropagator.RowBounds bounds = new CrownPropagator(normalised).bound(box[0], box[1], 0);
+        MilpResult r = new ScipMilpVerifier().verify(normalised, x, 0, 0.5, bounds, 10_000);
+        assertThat(r.verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(r.detail()).contains("dense/ReLU networks only");
+    }
+
+    /**
      * logit0 = relu(x) + 5e-7, logit1 = 0 on x in [0, 1]: the minimum margin is 5e-7 > 0, inside
      * the solver's slack (1e-6), so the MILP finds "counterexamples" that are ties at best. The
      * re-check in double must reject them: the pair is not FALSIFIED. The bounds passed are sound
