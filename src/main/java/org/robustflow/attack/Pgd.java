@@ -23,9 +23,22 @@ import java.util.Random;
  * random generator.
  */
 public final class Pgd {
-    /** Attack strength. */
-    public record Settings(int steps, int restarts, double stepFraction, long seed)
+    /**
+     * Attack strength.
+     *
+     * @param adaptive restarts after the first target one disjunct each (for robustness: one
+     *     competing class), and the step starts at half the box radius and halves back at the best
+     *     point when the loss has not improved for a tenth of the steps (the schedule of APGD,
+     *     Croce and Hein 2020, without its momentum)
+     */
+    public record Settings(
+            int steps, int restarts, double stepFraction, long seed, boolean adaptive)
             implements java.io.Serializable {
+        /** Fixed steps, untargeted. */
+        public Settings(int steps, int restarts, double stepFraction, long seed) {
+            this(steps, restarts, stepFraction, seed, false);
+        }
+
         public static Settings defaults() {
             return new Settings(40, 3, 0.1, 7L);
         }
@@ -52,12 +65,10 @@ public final class Pgd {
         }
         Box box = Box.around(x, eps);
         OutputSpec spec = OutputSpec.robustness(network.numClasses(), label);
-        return search(
-                box,
-                spec,
-                x,
-                settings.stepFraction() * eps,
-                settings.seed() ^ Double.doubleToLongBits(eps) ^ label);
+        // A seed per query: the image, its label and eps, so restarts differ across queries.
+        long seed = settings.seed() ^ Double.doubleToLongBits(eps) ^ label;
+        seed = seed * 31 + java.util.Arrays.hashCode(x);
+        return search(box, spec, x, settings.stepFraction() * eps, eps, seed);
     }
 
     /**
@@ -75,15 +86,18 @@ public final class Pgd {
             radius = Math.max(radius, (box.upper(k) - box.lower(k)) * 0.5);
             seed = seed * 31 + Double.doubleToLongBits(box.lower(k));
         }
-        return search(box, spec, centre, settings.stepFraction() * radius, seed);
+        return search(box, spec, centre, settings.stepFraction() * radius, radius, seed);
     }
 
     private Optional<double[]> search(
-            Box box, OutputSpec spec, double[] start, double step, long seed) {
+            Box box, OutputSpec spec, double[] start, double step, double radius, long seed) {
         int n = box.size();
         double[] lo = box.lower();
         double[] hi = box.upper();
         Random random = new Random(seed);
+        int disjuncts = spec.disjuncts().size();
+        int[] order = settings.adaptive() ? closestFirst(start, spec) : null;
+        int patience = Math.max(2, settings.steps() / 10);
         for (int restart = 0; restart < settings.restarts(); restart++) {
             double[] p = new double[n];
             for (int k = 0; k < n; k++) {
@@ -92,17 +106,37 @@ public final class Pgd {
                                 ? Math.min(hi[k], Math.max(lo[k], start[k]))
                                 : lo[k] + random.nextDouble() * (hi[k] - lo[k]);
             }
+            OutputSpec target =
+                    settings.adaptive() && restart > 0 && disjuncts > 1
+                            ? new OutputSpec(
+                                    spec.outputs(),
+                                    List.of(spec.disjuncts().get(order[(restart - 1) % disjuncts])))
+                            : spec;
+            double eta = settings.adaptive() ? Math.max(step, 0.5 * radius) : step;
+            double[] best = p.clone();
+            double bestLoss = Double.POSITIVE_INFINITY;
+            int sinceImproved = 0;
             for (int s = 0; s <= settings.steps(); s++) {
                 double[] gradient = new double[n];
-                if (lossGradient(p, spec, gradient)
-                        && Witnesses.isCounterexample(network, box, spec, p)) {
+                double loss = lossGradient(p, target, gradient);
+                if (loss <= 0 && Witnesses.isCounterexample(network, box, spec, p)) {
                     return Optional.of(p);
                 }
                 if (s == settings.steps()) {
                     break;
                 }
+                if (loss < bestLoss) {
+                    bestLoss = loss;
+                    best = p.clone();
+                    sinceImproved = 0;
+                } else if (settings.adaptive() && ++sinceImproved >= patience && eta > step / 8) {
+                    eta *= 0.5;
+                    p = best.clone();
+                    sinceImproved = 0;
+                    lossGradient(p, target, gradient);
+                }
                 for (int k = 0; k < n; k++) {
-                    double moved = p[k] + step * Math.signum(gradient[k]);
+                    double moved = p[k] + eta * Math.signum(gradient[k]);
                     p[k] = Math.min(hi[k], Math.max(lo[k], moved));
                 }
             }
@@ -110,13 +144,34 @@ public final class Pgd {
         return Optional.empty();
     }
 
+    /** Disjunct indices, the least violated at {@code point} first: the likeliest targets. */
+    private int[] closestFirst(double[] point, OutputSpec spec) {
+        double[] y = network.logits(point);
+        List<List<LinearConstraint>> disjuncts = spec.disjuncts();
+        double[] excess = new double[disjuncts.size()];
+        Integer[] order = new Integer[disjuncts.size()];
+        for (int d = 0; d < order.length; d++) {
+            order[d] = d;
+            excess[d] = Double.NEGATIVE_INFINITY;
+            for (LinearConstraint c : disjuncts.get(d)) {
+                excess[d] = Math.max(excess[d], -c.slack(y));
+            }
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(excess[a], excess[b]));
+        int[] result = new int[order.length];
+        for (int d = 0; d < order.length; d++) {
+            result[d] = order[d];
+        }
+        return result;
+    }
+
     /**
      * Writes the descent direction of the loss min over disjuncts of max over their constraints of
-     * (c . y - bound) into {@code gradient} (negated gradient, so steps add it); returns true when
-     * the loss is already &lt;= 0 in plain double, i.e. p may be a counterexample. For the
-     * robustness spec this is Carlini-Wagner's margin logit_y - max_{j != y} logit_j.
+     * (c . y - bound) into {@code gradient} (negated gradient, so steps add it) and returns the
+     * loss: &lt;= 0 in plain double where p may be a counterexample. For the robustness spec this
+     * is Carlini-Wagner's margin logit_y - max_{j != y} logit_j.
      */
-    private boolean lossGradient(double[] p, OutputSpec spec, double[] gradient) {
+    private double lossGradient(double[] p, OutputSpec spec, double[] gradient) {
         List<Layer> layers = network.layers();
         double[][] inputs = new double[layers.size()][];
         double[] h = p;
@@ -142,7 +197,7 @@ public final class Pgd {
             }
         }
         if (best <= 0) {
-            return true;
+            return best;
         }
         double[] g = steepest.coefficients();
         for (int i = 0; i < g.length; i++) {
@@ -152,6 +207,6 @@ public final class Pgd {
             g = layers.get(l).backward(inputs[l], g);
         }
         System.arraycopy(g, 0, gradient, 0, gradient.length);
-        return false;
+        return best;
     }
 }

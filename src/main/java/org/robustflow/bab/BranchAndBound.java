@@ -1,5 +1,6 @@
 package org.robustflow.bab;
 
+import org.robustflow.attack.Witnesses;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.Interval;
 import org.robustflow.bounds.Splits;
@@ -16,25 +17,29 @@ import java.util.PriorityQueue;
 
 /**
  * Branch and bound over ReLU splits (Bunel et al. 2018, "A Unified View of Piecewise Linear Neural
- * Network Verification"; the BaB part of beta-CROWN, Wang et al. 2021), proving that no point of a
- * box satisfies one conjunction of output constraints.
+ * Network Verification"; the BaB part of beta-CROWN, Wang et al. 2021), deciding whether some point
+ * of a box satisfies one conjunction of output constraints.
  *
  * <p>A subdomain is the box with some ReLUs forced active (z &gt;= 0) or inactive (z &lt;= 0); the
- * two children of a split cover their parent, so proving every leaf proves the root. Each subdomain
- * is bounded by guarded CROWN with its decisions intersected into the neuron bounds (no Lagrangian
- * terms yet: the decisions tighten the relaxations, they do not cut the input box), so every
- * "proved" rests on the same guarded double arithmetic as a root certificate. Subdomains are
- * bounded in batches through the batched engine, worst bound first; the branching rule picks the
- * unstable neuron whose triangle relaxation is widest, u (-l) / (u - l).
+ * two children of a split cover their parent, so proving every leaf proves the root. Subdomains are
+ * bounded in batches by guarded CROWN with their decisions intersected into the neuron bounds;
+ * those it leaves open get optimised slopes and split multipliers ({@link AlphaBetaCrown}), warm
+ * started from their parent, so every "proved" rests on the same guarded double arithmetic as a
+ * root certificate. The queue is worst bound first; the branching rule picks the unstable neuron
+ * whose relaxation costs the optimised bound most (see {@link #branch}).
  *
- * <p>Ends PROVED when no subdomain is left, or OPEN when the deadline or the subdomain budget runs
- * out, or a subdomain has no unstable neuron left and still no proof (the decisions are not cut
- * into the input box, so such a leaf can stay unproven).
+ * <p>The input corner minimising each relaxed bound is tried on the real network, and on a
+ * subdomain with every ReLU decided (where the network is linear) the most violating point of an LP
+ * ({@link LeafLp}): a point that violates the constraints beyond the forward pass's rounding
+ * ({@link Witnesses}) ends the search FALSIFIED. Ends PROVED when no subdomain is left, OPEN when
+ * the deadline or the memory budget runs out, or when a subdomain with every ReLU decided is
+ * neither proved nor refuted.
  */
 public final class BranchAndBound {
     /** How a search ended. */
     public enum Status {
         PROVED,
+        FALSIFIED,
         OPEN
     }
 
@@ -43,119 +48,166 @@ public final class BranchAndBound {
      *
      * @param domains subdomains bounded, root included
      * @param maxDepth the most decisions in one subdomain
+     * @param witness a re-checked point satisfying the conjunction when FALSIFIED, else null
      */
-    public record Outcome(Status status, int domains, int maxDepth, String reason) {}
+    public record Outcome(
+            Status status, int domains, int maxDepth, String reason, double[] witness) {}
 
-    /** Limits of one search. */
-    public record Settings(int batchSize, int maxQueuedDomains) {
+    /**
+     * Limits of one search.
+     *
+     * @param batchSize subdomains split per round (twice as many bounded)
+     * @param memoryBytes what the queued subdomains may hold (their bounds and multipliers)
+     */
+    public record Settings(int batchSize, long memoryBytes) {
         public static Settings defaults() {
-            return new Settings(64, 200_000);
+            return new Settings(64, 1L << 31);
         }
     }
 
     private record Domain(
-            Splits splits, double score, List<double[][]> reluInputs, double[][] beta) {}
+            Splits splits,
+            double score,
+            List<double[][]> reluInputs,
+            AlphaBetaCrown.Multipliers multipliers,
+            double[][] reluCoefficients) {}
 
-    /** Beta steps per subdomain that CROWN alone leaves open. */
-    private static final int BETA_ITERATIONS = 20;
+    /** Optimiser steps per subdomain that CROWN alone leaves open (the root included). */
+    private static final int ITERATIONS = 20;
 
-    /**
-     * Beta steps on a subdomain with every ReLU decided, where they converge to the exact bound.
-     */
-    private static final int LEAF_BETA_ITERATIONS = 500;
+    /** Steps on a subdomain with every ReLU decided, where they approach the exact bound. */
+    private static final int LEAF_ITERATIONS = 500;
 
     private final Network network;
     private final CrownPropagator crown;
-    private final BetaCrown beta;
+    private final AlphaBetaCrown optimiser;
+    private final LeafLp leafLp;
     private final Settings settings;
 
     /** Network layer index of the output each ReLU reads, in ReLU order. */
     private final int[] reluSourceLayer;
 
+    /** Queued subdomains that fit the memory budget. */
+    private final int maxQueuedDomains;
+
     public BranchAndBound(Network network, Settings settings) {
         this.network = network;
         this.crown = new CrownPropagator(network);
-        this.beta = new BetaCrown(network);
+        this.optimiser = new AlphaBetaCrown(network);
+        this.leafLp = new LeafLp(network);
         this.settings = settings;
         List<Integer> sources = new ArrayList<>();
         List<Layer> layers = network.layers();
+        int relus = 0;
         for (int i = 1; i < layers.size(); i++) {
             if (layers.get(i) instanceof ReluLayer) {
                 sources.add(i - 1);
+                relus += layers.get(i).inputSize();
             }
         }
         this.reluSourceLayer = sources.stream().mapToInt(Integer::intValue).toArray();
+        // Per subdomain: ReLU input bounds (2), slopes and multipliers (2), doubles, plus headers.
+        long bytesPerDomain = 32L * relus + 512;
+        this.maxQueuedDomains = (int) Math.min(1_000_000, settings.memoryBytes() / bytesPerDomain);
     }
 
     /**
-     * Proves that no point of {@code box} satisfies every constraint of {@code conjunct}, or gives
-     * up at {@code deadlineNanos} ({@link System#nanoTime()}).
+     * Decides whether some point of {@code box} satisfies every constraint of {@code conjunct}, or
+     * gives up at {@code deadlineNanos} ({@link System#nanoTime()}).
      */
     public Outcome prove(Box box, List<LinearConstraint> conjunct, long deadlineNanos) {
         OutputSpec spec = new OutputSpec(network.numClasses(), List.of(conjunct));
         Interval one = new Interval(box.lower(), box.upper(), 1, box.size());
         PriorityQueue<Domain> queue =
                 new PriorityQueue<>((a, b) -> Double.compare(a.score(), b.score()));
-        List<Domain> root =
+        Round root =
                 bound(
                         box,
                         one,
                         spec,
                         List.of(Splits.NONE),
-                        List.<double[][]>of(new double[0][]),
-                        1);
+                        List.of(AlphaBetaCrown.Multipliers.initial(network)),
+                        deadlineNanos);
         int domains = 1;
         int maxDepth = 0;
-        if (root.isEmpty()) {
-            return new Outcome(Status.PROVED, domains, maxDepth, "root");
+        int unresolvedLeaves = 0;
+        if (root.witness() != null) {
+            return new Outcome(Status.FALSIFIED, domains, maxDepth, "root", root.witness());
         }
-        queue.addAll(root);
+        if (root.open().isEmpty()) {
+            return new Outcome(Status.PROVED, domains, maxDepth, "root", null);
+        }
+        queue.addAll(root.open());
         while (!queue.isEmpty()) {
             if (System.nanoTime() > deadlineNanos) {
-                return new Outcome(Status.OPEN, domains, maxDepth, "time limit");
+                return new Outcome(Status.OPEN, domains, maxDepth, "time limit", null);
             }
-            if (queue.size() > settings.maxQueuedDomains()) {
-                return new Outcome(Status.OPEN, domains, maxDepth, "subdomain budget");
+            if (queue.size() > maxQueuedDomains) {
+                return new Outcome(Status.OPEN, domains, maxDepth, "memory budget", null);
             }
             List<Splits> children = new ArrayList<>();
-            List<double[][]> betas = new ArrayList<>();
+            List<AlphaBetaCrown.Multipliers> starts = new ArrayList<>();
             while (!queue.isEmpty() && children.size() < 2 * settings.batchSize()) {
                 Domain d = queue.poll();
                 int[] choice = branch(d);
                 if (choice == null) {
                     // Every ReLU is decided: the subdomain is a polytope on which the network is
                     // linear, and with the best beta the bound is its exact minimum (LP duality).
-                    if (leafProved(box, spec, d)) {
-                        continue;
+                    Leaf leaf = leaf(box, spec, d);
+                    if (leaf.witness() != null) {
+                        return new Outcome(
+                                Status.FALSIFIED, domains, maxDepth, "leaf LP", leaf.witness());
                     }
-                    return new Outcome(
-                            Status.OPEN, domains, maxDepth, "leaf without unstable neurons");
+                    if (!leaf.proved()) {
+                        // Nothing left to split here; a witness may still be found elsewhere.
+                        unresolvedLeaves++;
+                    }
+                    continue;
                 }
                 int layer = reluSourceLayer[choice[0]];
                 int width = d.reluInputs().get(choice[0])[0].length;
                 children.add(d.splits().with(layer, choice[1], width, 1));
                 children.add(d.splits().with(layer, choice[1], width, -1));
-                double[][] inherited = withRow(d.beta(), layer, width);
-                betas.add(inherited);
-                betas.add(copy(inherited));
+                starts.add(d.multipliers().withBetaRow(layer, width));
+                starts.add(d.multipliers().withBetaRow(layer, width));
                 maxDepth = Math.max(maxDepth, d.splits().count() + 1);
             }
             domains += children.size();
             if (!children.isEmpty()) {
-                queue.addAll(bound(box, one, spec, children, betas, children.size()));
+                Round round = bound(box, one, spec, children, starts, deadlineNanos);
+                if (round.witness() != null) {
+                    return new Outcome(
+                            Status.FALSIFIED,
+                            domains,
+                            maxDepth,
+                            "subdomain minimiser",
+                            round.witness());
+                }
+                queue.addAll(round.open());
             }
         }
-        return new Outcome(Status.PROVED, domains, maxDepth, "all subdomains proved");
+        return unresolvedLeaves > 0
+                ? new Outcome(
+                        Status.OPEN,
+                        domains,
+                        maxDepth,
+                        unresolvedLeaves + " leaves neither proved nor refuted",
+                        null)
+                : new Outcome(Status.PROVED, domains, maxDepth, "all subdomains proved", null);
     }
 
+    /** The subdomains a round left open, or a witness that ends the search. */
+    private record Round(List<Domain> open, double[] witness) {}
+
     /** Bounds the subdomains; returns those not yet proved, scored by their best constraint. */
-    private List<Domain> bound(
+    private Round bound(
             Box box,
             Interval one,
             OutputSpec spec,
             List<Splits> splits,
-            List<double[][]> betas,
-            int count) {
+            List<AlphaBetaCrown.Multipliers> starts,
+            long deadlineNanos) {
+        int count = splits.size();
         double[] lower = new double[count * one.width()];
         double[] upper = new double[count * one.width()];
         OutputSpec[] specs = new OutputSpec[count];
@@ -180,85 +232,101 @@ public final class BranchAndBound {
                 proved |= b[q].rowLower()[r] > conjunct.get(r).bound();
                 best = Math.max(best, b[q].rowLower()[r] - conjunct.get(r).bound());
             }
-            if (!proved && splits.get(q).count() > 0) {
-                // The decisions as Lagrangian terms (beta-CROWN) on the most promising row.
-                int row = 0;
-                for (int r = 1; r < conjunct.size(); r++) {
-                    if (b[q].rowLower()[r] - conjunct.get(r).bound()
-                            > b[q].rowLower()[row] - conjunct.get(row).bound()) {
-                        row = r;
-                    }
+            if (proved) {
+                continue;
+            }
+            // Optimised slopes and multipliers on the most promising row; a subdomain still
+            // open after that keeps the multipliers as its children's warm start.
+            int row = 0;
+            for (int r = 1; r < conjunct.size(); r++) {
+                if (b[q].rowLower()[r] - conjunct.get(r).bound()
+                        > b[q].rowLower()[row] - conjunct.get(row).bound()) {
+                    row = r;
                 }
-                double betaLower =
-                        beta.optimise(
-                                box,
-                                b[q].hiddenPreActivations(),
-                                splits.get(q),
-                                conjunct.get(row),
-                                betas.get(q),
-                                BETA_ITERATIONS);
-                proved = betaLower > conjunct.get(row).bound();
-                best = Math.max(best, betaLower - conjunct.get(row).bound());
             }
-            if (!proved) {
-                open.add(
-                        new Domain(splits.get(q), best, b[q].hiddenPreActivations(), betas.get(q)));
+            AlphaBetaCrown.Optimised o =
+                    optimiser.optimise(
+                            box,
+                            b[q].hiddenPreActivations(),
+                            splits.get(q),
+                            conjunct.get(row),
+                            starts.get(q),
+                            System.nanoTime() > deadlineNanos ? 0 : ITERATIONS);
+            if (o.bound() > conjunct.get(row).bound()) {
+                continue;
             }
+            if (Witnesses.isCounterexample(network, box, spec, o.minimiser())) {
+                return new Round(open, o.minimiser());
+            }
+            best = Math.max(best, o.bound() - conjunct.get(row).bound());
+            open.add(
+                    new Domain(
+                            splits.get(q),
+                            best,
+                            b[q].hiddenPreActivations(),
+                            o.multipliers(),
+                            o.reluCoefficients()));
         }
-        return open;
+        return new Round(open, null);
     }
 
-    /** {relu index, neuron} of the unstable neuron with the widest relaxation, or null. */
-    private static int[] branch(Domain d) {
+    /**
+     * {relu index, neuron} of the unstable neuron whose relaxation costs the bound most, or null
+     * when none is unstable. The cost of neuron k is |a_k| u (-l) / (u - l): its coefficient in the
+     * optimised row times the widest gap of its triangle (the intercept score of BaBSR, Bunel et
+     * al. 2020); the widest triangle breaks ties where every coefficient is zero.
+     */
+    private int[] branch(Domain d) {
         int[] best = null;
+        double bestScore = -1;
         double widest = -1;
+        int[] widestChoice = null;
         for (int r = 0; r < d.reluInputs().size(); r++) {
             double[][] b = d.reluInputs().get(r);
+            double[] a = d.reluCoefficients()[reluSourceLayer[r] + 1];
             for (int k = 0; k < b[0].length; k++) {
                 double l = b[0][k];
                 double u = b[1][k];
                 if (l < 0 && u > 0) {
                     double gap = u * (-l) / (u - l);
+                    double score = a == null ? 0 : Math.abs(a[k]) * gap;
+                    if (score > bestScore) {
+                        bestScore = score;
+                        best = new int[] {r, k};
+                    }
                     if (gap > widest) {
                         widest = gap;
-                        best = new int[] {r, k};
+                        widestChoice = new int[] {r, k};
                     }
                 }
             }
         }
-        return best;
+        return bestScore > 0 ? best : widestChoice;
     }
 
-    /** Beta-CROWN run long on a subdomain without unstable neurons. */
-    private boolean leafProved(Box box, OutputSpec spec, Domain d) {
+    /** A subdomain without unstable neurons: proved, or refuted by a witness, or neither. */
+    private record Leaf(boolean proved, double[] witness) {}
+
+    /** Multipliers optimised long on a subdomain without unstable neurons. */
+    private Leaf leaf(Box box, OutputSpec spec, Domain d) {
+        double[] witness = null;
         for (LinearConstraint c : spec.disjuncts().get(0)) {
-            double lower =
-                    beta.optimise(
-                            box, d.reluInputs(), d.splits(), c, d.beta(), LEAF_BETA_ITERATIONS);
-            if (lower > c.bound()) {
-                return true;
+            AlphaBetaCrown.Optimised o =
+                    optimiser.optimise(
+                            box, d.reluInputs(), d.splits(), c, d.multipliers(), LEAF_ITERATIONS);
+            if (o.bound() > c.bound()) {
+                return new Leaf(true, null);
+            }
+            if (witness == null && Witnesses.isCounterexample(network, box, spec, o.minimiser())) {
+                witness = o.minimiser();
             }
         }
-        return false;
-    }
-
-    /** A copy of {@code beta} with a (zero) row for layer {@code layer} of {@code width}. */
-    private static double[][] withRow(double[][] beta, int layer, int width) {
-        double[][] copy = copy(beta);
-        if (copy.length <= layer) {
-            copy = java.util.Arrays.copyOf(copy, layer + 1);
+        if (witness == null) {
+            witness =
+                    leafLp.candidate(box, d.reluInputs(), spec.disjuncts().get(0))
+                            .filter(p -> Witnesses.isCounterexample(network, box, spec, p))
+                            .orElse(null);
         }
-        if (copy[layer] == null) {
-            copy[layer] = new double[width];
-        }
-        return copy;
-    }
-
-    private static double[][] copy(double[][] beta) {
-        double[][] copy = new double[beta.length][];
-        for (int i = 0; i < beta.length; i++) {
-            copy[i] = beta[i] == null ? null : beta[i].clone();
-        }
-        return copy;
+        return new Leaf(false, witness);
     }
 }

@@ -2,7 +2,6 @@ package org.robustflow.verify;
 
 import org.robustflow.attack.Pgd;
 import org.robustflow.attack.Witnesses;
-import org.robustflow.bab.BranchAndBound;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.model.Network;
 import org.robustflow.spec.Box;
@@ -19,9 +18,9 @@ import java.util.Optional;
  * disjunct of every region, {@code sat} with a re-checked counterexample when an attack finds one,
  * otherwise {@code unknown}, or {@code timeout} when the time limit ran out first.
  *
- * <p>After an attack and CROWN, a stronger attack, then branch and bound ({@link BranchAndBound})
- * on the disjuncts CROWN left open; then attacks of growing strength (more restarts and steps)
- * until the time limit, since sat instances are often found only by later restarts.
+ * <p>An attack and CROWN on every region first, then the rest of the {@link Cascade} (a stronger
+ * attack, branch and bound with alpha/beta-CROWN on the disjuncts CROWN left open, attacks of
+ * growing strength) on each region still open, until the time limit.
  */
 public final class PropertyVerifier {
     /** VNN-COMP's answers. */
@@ -42,7 +41,7 @@ public final class PropertyVerifier {
      *
      * @param counterexample the violating input when SAT (re-checked), else null
      * @param outputs the network's outputs at the counterexample, else null
-     * @param method what decided it: crown, pgd, or none
+     * @param method what decided it: crown, alpha-crown, bab, pgd, or none
      */
     public record Result(
             Outcome outcome,
@@ -51,33 +50,32 @@ public final class PropertyVerifier {
             String method,
             long micros) {}
 
-    /** Attack rounds after the first: restarts and steps grow until the time runs out. */
-    private static final int MAX_ATTACK_ROUNDS = 6;
-
     private final Network network;
     private final CrownPropagator crown;
-    private final Pgd.Settings attack;
-    private final BranchAndBound bab;
-    private final boolean useBranchAndBound;
+    private final Cascade cascade;
 
     /** Bounds, attacks and branch and bound. */
     public PropertyVerifier(Network network, Pgd.Settings attack) {
         this(network, attack, true);
     }
 
-    public PropertyVerifier(Network network, Pgd.Settings attack, boolean useBranchAndBound) {
+    /** With {@code complete} false: bounds and the first attack only. */
+    public PropertyVerifier(Network network, Pgd.Settings attack, boolean complete) {
         this.network = network;
         this.crown = new CrownPropagator(network);
-        this.attack = attack;
-        this.bab = new BranchAndBound(network, BranchAndBound.Settings.defaults());
-        this.useBranchAndBound = useBranchAndBound;
+        this.cascade =
+                new Cascade(
+                        network,
+                        complete
+                                ? Cascade.Settings.complete(attack, Long.MAX_VALUE / 4_000_000L)
+                                : Cascade.Settings.incomplete(attack));
     }
 
     public Network model() {
         return network;
     }
 
-    /** Decides {@code property} within {@code timeLimitMs} (checked between stages). */
+    /** Decides {@code property} within {@code timeLimitMs}. */
     public Result verify(Property property, long timeLimitMs) {
         long start = System.nanoTime();
         long deadline = start + timeLimitMs * 1_000_000L;
@@ -97,106 +95,72 @@ public final class PropertyVerifier {
                                 + network.numClasses());
             }
         }
-        // Cheap first: an attack and CROWN on every region; then a stronger attack, branch and
-        // bound on what CROWN left open, and attacks of growing strength with the time left.
-        int regions = property.regions().size();
-        boolean[] proved = new boolean[regions];
-        boolean babDone = !useBranchAndBound;
-        boolean open = true;
-        for (int round = 0; round <= MAX_ATTACK_ROUNDS && open; round++) {
-            for (int r = 0; r < regions; r++) {
-                if (proved[r]) {
-                    continue;
-                }
-                if (System.nanoTime() > deadline) {
+        // Cheap first on every region: the attack and CROWN; then the rest of the cascade on the
+        // regions CROWN left open.
+        List<Property.Region> regions = property.regions();
+        boolean[][] open = new boolean[regions.size()][];
+        for (int r = 0; r < regions.size(); r++) {
+            if (System.nanoTime() > deadline) {
+                return result(Outcome.TIMEOUT, null, "none", start);
+            }
+            Property.Region region = regions.get(r);
+            Optional<double[]> witness = cascade.attack(region.input(), region.violation());
+            if (witness.isPresent()) {
+                return result(Outcome.SAT, witness.get(), "pgd", start);
+            }
+            open[r] = openDisjuncts(region.input(), region.violation());
+        }
+        String method = "crown";
+        for (int r = 0; r < regions.size(); r++) {
+            if (!any(open[r])) {
+                continue;
+            }
+            Property.Region region = regions.get(r);
+            Cascade.Answer a =
+                    cascade.decide(region.input(), region.violation(), open[r], true, deadline);
+            switch (a.verdict()) {
+                case FALSIFIED:
+                    return result(Outcome.SAT, a.witness(), a.method(), start);
+                case CERTIFIED:
+                    method = a.method();
+                    break;
+                case TIMEOUT:
                     return result(Outcome.TIMEOUT, null, "none", start);
-                }
-                Property.Region region = property.regions().get(r);
-                Optional<double[]> witness =
-                        attack(round).attack(region.input(), region.violation());
-                if (witness.isPresent()) {
-                    return result(Outcome.SAT, witness.get(), "pgd", start);
-                }
-                if (round == 0) {
-                    proved[r] = proves(region.input(), region.violation());
-                }
-            }
-            open = !allTrue(proved);
-            if (open && round == 1 && !babDone) {
-                babDone = true;
-                for (int r = 0; r < regions && !proved[r]; r++) {
-                    proved[r] = branchAndBound(property.regions().get(r), deadline);
-                    if (!proved[r] && System.nanoTime() > deadline) {
-                        return result(Outcome.TIMEOUT, null, "none", start);
-                    }
-                    if (!proved[r]) {
-                        break; // one open region decides the property cannot be unsat now
-                    }
-                }
-                if (allTrue(proved)) {
-                    return result(Outcome.UNSAT, null, "bab", start);
-                }
+                default:
+                    return result(Outcome.UNKNOWN, null, "none", start);
             }
         }
-        if (!open) {
-            return result(Outcome.UNSAT, null, "crown", start);
-        }
-        return result(
-                System.nanoTime() > deadline ? Outcome.TIMEOUT : Outcome.UNKNOWN,
-                null,
-                "none",
-                start);
+        return result(Outcome.UNSAT, null, method, start);
     }
 
-    /** Branch and bound on every disjunct of one region; true when all are proved. */
-    private boolean branchAndBound(Property.Region region, long deadline) {
-        for (List<LinearConstraint> conjunct : region.violation().disjuncts()) {
-            if (bab.prove(region.input(), conjunct, deadline).status()
-                    != BranchAndBound.Status.PROVED) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean allTrue(boolean[] values) {
+    private static boolean any(boolean[] values) {
         for (boolean v : values) {
-            if (!v) {
-                return false;
+            if (v) {
+                return true;
             }
         }
-        return true;
+        return false;
+    }
+
+    /** Per disjunct: whether the guarded CROWN bounds leave it possible somewhere in the box. */
+    private boolean[] openDisjuncts(Box input, OutputSpec violation) {
+        CrownPropagator.SpecBounds b = crown.bound(input.lower(), input.upper(), violation);
+        boolean[] open = new boolean[violation.disjuncts().size()];
+        int row = 0;
+        for (int d = 0; d < open.length; d++) {
+            boolean infeasible = false;
+            for (LinearConstraint c : violation.disjuncts().get(d)) {
+                // c . y >= rowLower > bound on the whole box: this constraint never holds.
+                infeasible |= b.rowLower()[row++] > c.bound();
+            }
+            open[d] = !infeasible;
+        }
+        return open;
     }
 
     /** Whether guarded bounds show that no point of the box satisfies any disjunct. */
     public boolean proves(Box input, OutputSpec violation) {
-        CrownPropagator.SpecBounds b = crown.bound(input.lower(), input.upper(), violation);
-        int row = 0;
-        for (List<LinearConstraint> conjunct : violation.disjuncts()) {
-            boolean infeasible = false;
-            for (LinearConstraint c : conjunct) {
-                // c . y >= rowLower > bound on the whole box: this constraint never holds.
-                infeasible |= b.rowLower()[row++] > c.bound();
-            }
-            if (!infeasible) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private Pgd attack(int round) {
-        if (round == 0) {
-            return new Pgd(network, attack);
-        }
-        int scale = 1 << Math.min(round, 4);
-        return new Pgd(
-                network,
-                new Pgd.Settings(
-                        attack.steps() * 2,
-                        attack.restarts() * scale,
-                        attack.stepFraction() / (1 + round % 3),
-                        attack.seed() + round));
+        return !any(openDisjuncts(input, violation));
     }
 
     private Result result(Outcome outcome, double[] witness, String method, long start) {

@@ -1,15 +1,19 @@
 package org.robustflow.verify;
 
-import org.robustflow.attack.Pgd;
+import org.robustflow.attack.Witnesses;
 import org.robustflow.bounds.BoxCertifier;
 import org.robustflow.bounds.Certifier;
+import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.Verdict;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Network;
+import org.robustflow.spec.Box;
+import org.robustflow.spec.OutputSpec;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,8 +22,16 @@ import java.util.function.IntConsumer;
 
 /**
  * Verifies a whole data set at a list of epsilons, in chunks of images spread over threads: bounds
- * first, then (optionally) a PGD attack on the pairs the bounds left undecided. The offline
+ * first (batched), then the {@link Cascade} on the pairs they left undecided. The offline
  * counterpart of the streaming job, and the reference its results must equal.
+ *
+ * <p>Verdicts are monotone in eps (the box of a smaller eps lies in the box of a larger one), so
+ * the cascade's answers are shared across an image's eps: a witness found at eps refutes every
+ * larger eps it lies in (re-checked there), and a certificate at eps certifies every smaller one.
+ * With a complete cascade, the attack runs over the open eps in ascending order and the complete
+ * stages bisect what is left, so each answer settles as many eps as it can; an implied verdict
+ * names its source, e.g. {@code bab@0.0500}. An incomplete cascade decides each eps on its own, as
+ * the streaming job does per (image, eps), so the two give the same verdicts.
  */
 public final class Sweep {
     /** Images per bound batch; times the eps count gives the rows per call (640 for 64 x 10). */
@@ -72,12 +84,12 @@ public final class Sweep {
     }
 
     /**
-     * @param attack run on pairs the bounds leave UNKNOWN; null for bounds only
+     * @param cascade run on pairs the bounds leave UNKNOWN; null for bounds only
      * @param progress told the number of images finished after each chunk (from worker threads)
      */
     public static Report run(
             Certifier certifier,
-            Pgd attack,
+            Cascade cascade,
             MnistDataset data,
             double[] eps,
             int threads,
@@ -109,22 +121,18 @@ public final class Sweep {
                                                     / 1000
                                                     / Math.max(1, size * eps.length);
                                     for (int i = 0; i < size; i++) {
-                                        Decision[] row = new Decision[eps.length];
                                         double[] x =
                                                 Arrays.copyOfRange(
                                                         images, i * pixels, (i + 1) * pixels);
-                                        for (int e = 0; e < eps.length; e++) {
-                                            row[e] =
-                                                    decide(
-                                                            grid[i][e],
-                                                            certifier.method(),
-                                                            boundMicros,
-                                                            attack,
-                                                            x,
-                                                            labels[i],
-                                                            eps[e]);
-                                        }
-                                        results[start + i] = row;
+                                        results[start + i] =
+                                                decideImage(
+                                                        grid[i],
+                                                        certifier.method(),
+                                                        boundMicros,
+                                                        cascade,
+                                                        x,
+                                                        labels[i],
+                                                        eps);
                                     }
                                     progress.accept(size);
                                 }));
@@ -149,47 +157,198 @@ public final class Sweep {
         return new Report(n, correct, eps.clone(), results);
     }
 
-    /** The bound result, or the attack's verdict where the bounds could not decide. */
+    /**
+     * One image at every eps: the bound results, and the cascade on what they left open, its
+     * answers shared across eps by monotonicity.
+     */
+    static Decision[] decideImage(
+            Certifier.Result[] bounds,
+            String method,
+            long boundMicros,
+            Cascade cascade,
+            double[] x,
+            int label,
+            double[] eps) {
+        Decision[] row = new Decision[eps.length];
+        for (int e = 0; e < eps.length; e++) {
+            row[e] = fromBounds(bounds[e], method, boundMicros);
+        }
+        if (cascade == null) {
+            return row;
+        }
+        Integer[] boxed = new Integer[eps.length];
+        for (int e = 0; e < eps.length; e++) {
+            boxed[e] = e;
+        }
+        Arrays.sort(boxed, (a, b) -> Double.compare(eps[a], eps[b]));
+        int[] ascending = Arrays.stream(boxed).mapToInt(Integer::intValue).toArray();
+        Network network = cascade.model();
+        OutputSpec spec = OutputSpec.robustness(network.numClasses(), label);
+        // The attack, smallest eps first: a witness refutes the larger eps it lies in.
+        for (int k = 0; k < ascending.length; k++) {
+            int e = ascending[k];
+            if (row[e].verdict() != Verdict.UNKNOWN) {
+                continue;
+            }
+            long start = System.nanoTime();
+            Optional<double[]> witness = cascade.attack(x, label, eps[e]);
+            long micros = boundMicros + (System.nanoTime() - start) / 1000;
+            if (witness.isPresent()) {
+                row[e] = falsified(row[e], "pgd", micros, witness.get(), network);
+                if (cascade.settings().complete()) {
+                    refuteLarger(row, ascending, k, x, eps, spec, network);
+                }
+            } else {
+                row[e] = with(row[e], Verdict.UNKNOWN, row[e].method(), micros);
+            }
+        }
+        if (cascade.settings().complete()) {
+            List<Integer> open = new ArrayList<>();
+            for (int e : ascending) {
+                if (row[e].verdict() == Verdict.UNKNOWN) {
+                    open.add(e);
+                }
+            }
+            bisect(row, open, ascending, cascade, x, spec, eps);
+        }
+        return row;
+    }
+
+    /**
+     * Decides the middle of {@code open} (eps indices, ascending) exactly and lets its answer
+     * settle one side: certified settles the smaller eps, falsified the larger ones.
+     */
+    private static void bisect(
+            Decision[] row,
+            List<Integer> open,
+            int[] ascending,
+            Cascade cascade,
+            double[] x,
+            OutputSpec spec,
+            double[] eps) {
+        List<Integer> left = new ArrayList<>();
+        for (int e : open) {
+            if (row[e].verdict() == Verdict.UNKNOWN) {
+                left.add(e); // still open: an earlier answer may have settled some
+            }
+        }
+        if (left.isEmpty()) {
+            return;
+        }
+        int mid = left.get(left.size() / 2);
+        long start = System.nanoTime();
+        Cascade.Answer a = cascade.decide(Box.around(x, eps[mid]), spec, null, true);
+        long micros = row[mid].micros() + (System.nanoTime() - start) / 1000;
+        Network network = cascade.model();
+        if (a.verdict() == Verdict.FALSIFIED) {
+            row[mid] = falsified(row[mid], a.method(), micros, a.witness(), network);
+            refuteLarger(row, ascending, indexOf(ascending, mid), x, eps, spec, network);
+        } else if (a.verdict() == Verdict.CERTIFIED) {
+            row[mid] = with(row[mid], Verdict.CERTIFIED, a.method(), micros);
+            String source = a.method() + "@" + EpsilonGrid.key(eps[mid]);
+            for (int e : left) {
+                if (eps[e] < eps[mid]) {
+                    row[e] = with(row[e], Verdict.CERTIFIED, source, row[e].micros());
+                }
+            }
+        } else {
+            row[mid] = with(row[mid], a.verdict(), row[mid].method(), micros);
+        }
+        bisect(row, left.subList(0, left.size() / 2), ascending, cascade, x, spec, eps);
+        bisect(
+                row,
+                left.subList(left.size() / 2 + 1, left.size()),
+                ascending,
+                cascade,
+                x,
+                spec,
+                eps);
+    }
+
+    /** Marks open eps after position {@code k} of {@code ascending} refuted by row[k]'s witness. */
+    private static void refuteLarger(
+            Decision[] row,
+            int[] ascending,
+            int k,
+            double[] x,
+            double[] eps,
+            OutputSpec spec,
+            Network network) {
+        int e = ascending[k];
+        double[] witness = row[e].witness();
+        String source = row[e].method() + "@" + EpsilonGrid.key(eps[e]);
+        for (int j = k + 1; j < ascending.length; j++) {
+            int f = ascending[j];
+            // The larger box contains the witness; the re-check says so for each eps anyway.
+            if (row[f].verdict() == Verdict.UNKNOWN
+                    && Witnesses.isCounterexample(network, Box.around(x, eps[f]), spec, witness)) {
+                row[f] = falsified(row[f], source, row[f].micros(), witness, network);
+            }
+        }
+    }
+
+    private static int indexOf(int[] values, int value) {
+        for (int k = 0; k < values.length; k++) {
+            if (values[k] == value) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException(value + " not in " + Arrays.toString(values));
+    }
+
+    private static Decision fromBounds(Certifier.Result bound, String method, long micros) {
+        return new Decision(
+                bound.verdict(),
+                method,
+                bound.predicted(),
+                bound.marginLowerBound(),
+                bound.unstableRelus(),
+                micros,
+                null,
+                -1);
+    }
+
+    private static Decision with(Decision d, Verdict verdict, String method, long micros) {
+        return new Decision(
+                verdict,
+                method,
+                d.predicted(),
+                d.marginLowerBound(),
+                d.unstableRelus(),
+                micros,
+                null,
+                -1);
+    }
+
+    private static Decision falsified(
+            Decision d, String method, long micros, double[] witness, Network network) {
+        return new Decision(
+                Verdict.FALSIFIED,
+                method,
+                d.predicted(),
+                d.marginLowerBound(),
+                d.unstableRelus(),
+                micros,
+                witness,
+                network.predict(witness));
+    }
+
+    /** The bound result, or the cascade's verdict where the bounds could not decide. */
     public static Decision decide(
             Certifier.Result bound,
             String method,
             long boundMicros,
-            Pgd attack,
+            Cascade cascade,
             double[] x,
             int label,
             double eps) {
-        if (bound.verdict() != Verdict.UNKNOWN || attack == null) {
-            return new Decision(
-                    bound.verdict(),
-                    method,
-                    bound.predicted(),
-                    bound.marginLowerBound(),
-                    bound.unstableRelus(),
-                    boundMicros,
-                    null,
-                    -1);
-        }
-        long start = System.nanoTime();
-        double[] witness = attack.attack(x, label, eps).orElse(null);
-        long micros = boundMicros + (System.nanoTime() - start) / 1000;
-        return witness == null
-                ? new Decision(
-                        Verdict.UNKNOWN,
-                        method,
-                        bound.predicted(),
-                        bound.marginLowerBound(),
-                        bound.unstableRelus(),
-                        micros,
-                        null,
-                        -1)
-                : new Decision(
-                        Verdict.FALSIFIED,
-                        "pgd",
-                        bound.predicted(),
-                        bound.marginLowerBound(),
-                        bound.unstableRelus(),
-                        micros,
-                        witness,
-                        attack.model().predict(witness));
+        return decideImage(
+                new Certifier.Result[] {bound},
+                method,
+                boundMicros,
+                cascade,
+                x,
+                label,
+                new double[] {eps})[0];
     }
 }

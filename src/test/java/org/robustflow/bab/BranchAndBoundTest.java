@@ -16,8 +16,8 @@ class BranchAndBoundTest {
 
     /**
      * On random 2-input networks, against a 401 x 401 grid: BaB never proves a property that a grid
-     * point violates, and it proves most properties with room to spare, which plain CROWN (the root
-     * domain) mostly cannot.
+     * point violates and refutes such properties with re-checked witnesses, and it proves most
+     * properties with room to spare, which plain CROWN (the root domain) mostly cannot.
      */
     @Test
     void shouldAgreeWithADenseGridOnSmallNetworks() {
@@ -25,6 +25,7 @@ class BranchAndBoundTest {
         int clearProved = 0;
         int clearCases = 0;
         int rootProved = 0;
+        int refuted = 0;
         for (int trial = 0; trial < 40; trial++) {
             Network net = Fixtures.randomMlp(100 + trial, 2, 16, 16, 2);
             double[] lo = {random.nextDouble() - 0.5, random.nextDouble() - 0.5};
@@ -41,10 +42,17 @@ class BranchAndBoundTest {
             }
             BranchAndBound bab = new BranchAndBound(net, BranchAndBound.Settings.defaults());
             long deadline = System.nanoTime() + 5_000_000_000L;
-            // Violation y1 - y0 <= d. A grid point violates it when d >= min: never proved.
-            double violated = min + 1e-9;
-            assertThat(bab.prove(box, List.of(constraint(violated)), deadline).status())
-                    .isEqualTo(BranchAndBound.Status.OPEN);
+            // Violation y1 - y0 <= d. A grid point violates it when d >= min: never proved; a
+            // little above the minimum, a region violates it, where a witness can be found.
+            double violated = min + 0.02 * (max - min);
+            BranchAndBound.Outcome v = bab.prove(box, List.of(constraint(violated)), deadline);
+            assertThat(v.status()).isNotEqualTo(BranchAndBound.Status.PROVED);
+            if (v.status() == BranchAndBound.Status.FALSIFIED) {
+                refuted++;
+                double[] y = net.logits(v.witness());
+                assertThat(y[1] - y[0]).isLessThanOrEqualTo(violated);
+                assertThat(box.contains(v.witness())).isTrue();
+            }
             // Clear room below the grid minimum (10% of the range): should be provable.
             double clear = min - 0.1 * (max - min);
             BranchAndBound.Outcome o = bab.prove(box, List.of(constraint(clear)), deadline);
@@ -59,7 +67,8 @@ class BranchAndBoundTest {
         assertThat(clearCases).isEqualTo(40);
         // Measured 34 of 40 (root alone: 5); the rest hit the 5 s limit or the subdomain budget.
         assertThat(clearProved).isGreaterThanOrEqualTo(30);
-        assertThat(rootProved).isLessThan(10); // the cases need splitting
+        assertThat(rootProved).isLessThan(clearProved); // the cases need splitting
+        assertThat(refuted).isGreaterThanOrEqualTo(36); // measured 40 of 40
     }
 
     private static LinearConstraint constraint(double d) {

@@ -22,6 +22,7 @@ import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.testutils.Fixtures;
 import org.robustflow.testutils.PipelineFixtures;
 import org.robustflow.testutils.ReferenceVerdicts;
+import org.robustflow.verify.Cascade;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
@@ -215,7 +216,7 @@ class VerificationJobITCase {
         Sweep.Report expected =
                 Sweep.run(
                         new CrownCertifier(mlp),
-                        new Pgd(mlp, Pgd.Settings.defaults()),
+                        new Cascade(mlp, Cascade.Settings.incomplete(Pgd.Settings.defaults())),
                         Fixtures.mnistTest().head(count),
                         eps,
                         1,

@@ -8,6 +8,7 @@ import org.robustflow.bounds.Verdict;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Network;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.verify.Cascade;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
@@ -34,7 +35,7 @@ class ReportWriterTest {
         Sweep.Report run =
                 Sweep.run(
                         new CrownCertifier(mlp),
-                        new Pgd(mlp, Pgd.Settings.defaults()),
+                        new Cascade(mlp, Cascade.Settings.incomplete(Pgd.Settings.defaults())),
                         data,
                         eps,
                         2,

@@ -16,6 +16,7 @@ import org.robustflow.bounds.Verdict;
 import org.robustflow.model.Network;
 import org.robustflow.pipeline.records.VerdictEvent;
 import org.robustflow.pipeline.records.VerificationTask;
+import org.robustflow.verify.Cascade;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
@@ -35,7 +36,7 @@ public class BoundFunction extends TaskFunction {
     private final Pgd.Settings attack;
     private final int milpMaxUnstable;
     private transient VersionCache<Certifier> certifiers;
-    private transient VersionCache<Pgd> attacks;
+    private transient VersionCache<Cascade> attacks;
     private transient Meter verdictsPerSecond;
     private transient Counter certified;
     private transient Counter routedToMilp;
@@ -81,9 +82,14 @@ public class BoundFunction extends TaskFunction {
                         .certify(x, new int[] {task.label}, new int[] {0}, new double[] {task.eps})[
                         0];
         long boundMicros = (System.nanoTime() - start) / 1000;
-        Pgd pgd = attack == null ? null : attacks.get(modelVersion, v -> new Pgd(mlp, attack));
+        Cascade cascade =
+                attack == null
+                        ? null
+                        : attacks.get(
+                                modelVersion,
+                                v -> new Cascade(mlp, Cascade.Settings.incomplete(attack)));
         Decision decision =
-                Sweep.decide(r, certifier.method(), boundMicros, pgd, x, task.label, task.eps);
+                Sweep.decide(r, certifier.method(), boundMicros, cascade, x, task.label, task.eps);
         if (decision.verdict() == Verdict.UNKNOWN && decision.unstableRelus() <= milpMaxUnstable) {
             routedToMilp.inc();
             side.emit(TO_MILP, task);

@@ -10,16 +10,18 @@ import org.robustflow.spec.Box;
 import org.robustflow.spec.LinearConstraint;
 import org.robustflow.spec.OutputSpec;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.ReferenceCrown;
 
 import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class BetaCrownTest {
+class AlphaBetaCrownTest {
     /**
-     * For any beta &gt;= 0 (random ones, and the optimised ones) the bound holds on every sampled
-     * point of the subdomain: the box points whose pre-activations obey the split decisions.
+     * For any slopes in [0, 1] and beta &gt;= 0 (random ones, and the optimised ones) the bound
+     * holds on every sampled point of the subdomain: the box points whose pre-activations obey the
+     * split decisions.
      */
     @Test
     void shouldBoundTheRowOnTheSubdomainForAnyNonNegativeBeta() {
@@ -44,18 +46,27 @@ class BetaCrownTest {
             if (b.rowLower()[0] == Double.POSITIVE_INFINITY) {
                 continue; // an empty subdomain: nothing to sample
             }
-            double[][] beta = new double[3][];
-            beta[0] = new double[10];
-            beta[2] = new double[10];
+            AlphaBetaCrown.Multipliers start =
+                    AlphaBetaCrown.Multipliers.initial(net).withBetaRow(0, 10).withBetaRow(2, 10);
             for (int k = 0; k < 10; k++) {
-                beta[0][k] = 5 * random.nextDouble();
-                beta[2][k] = 5 * random.nextDouble();
+                start.beta[0][k] = 5 * random.nextDouble();
+                start.beta[2][k] = 5 * random.nextDouble();
             }
-            BetaCrown betaCrown = new BetaCrown(net);
-            double atRandomBeta =
-                    betaCrown.optimise(box, b.hiddenPreActivations(), splits, row, beta, 0);
+            start.alpha[1] = new double[10];
+            start.alpha[3] = new double[10];
+            for (int k = 0; k < 10; k++) {
+                start.alpha[1][k] = random.nextDouble();
+                start.alpha[3][k] = random.nextDouble();
+            }
+            AlphaBetaCrown optimiser = new AlphaBetaCrown(net);
+            double atRandom =
+                    optimiser
+                            .optimise(box, b.hiddenPreActivations(), splits, row, start, 0)
+                            .bound();
             double optimised =
-                    betaCrown.optimise(box, b.hiddenPreActivations(), splits, row, beta, 50);
+                    optimiser
+                            .optimise(box, b.hiddenPreActivations(), splits, row, start, 50)
+                            .bound();
             for (int p = 0; p < 20_000; p++) {
                 double[] x = {
                     2 * random.nextDouble() - 1,
@@ -67,7 +78,7 @@ class BetaCrownTest {
                 }
                 checkedPoints++;
                 double value = -row.slack(net.logits(x));
-                assertThat(value).isGreaterThanOrEqualTo(atRandomBeta);
+                assertThat(value).isGreaterThanOrEqualTo(atRandom);
                 assertThat(value).isGreaterThanOrEqualTo(optimised);
             }
         }
@@ -107,8 +118,11 @@ class BetaCrownTest {
         Splits active = Splits.NONE.with(0, 0, 1, 1);
         LinearConstraint row = new LinearConstraint(new double[] {-1}, -2);
         List<double[][]> reluInputs = List.<double[][]>of(new double[][] {{0}, {1}});
-        double[][] beta = {{0.5}};
-        double bound = new BetaCrown(net).optimise(box, reluInputs, active, row, beta, 0);
+        AlphaBetaCrown.Multipliers start =
+                AlphaBetaCrown.Multipliers.initial(net).withBetaRow(0, 1);
+        start.beta[0][0] = 0.5;
+        double bound =
+                new AlphaBetaCrown(net).optimise(box, reluInputs, active, row, start, 0).bound();
         assertThat(bound).isLessThanOrEqualTo(-1.0);
     }
 
@@ -124,8 +138,66 @@ class BetaCrownTest {
         Box point = new Box(new double[] {1, 1, 1}, new double[] {1, 1, 1});
         LinearConstraint minusY = new LinearConstraint(new double[] {-1}, -2);
         double bound =
-                new BetaCrown(net)
-                        .optimise(point, List.of(), Splits.NONE, minusY, new double[0][], 0);
+                new AlphaBetaCrown(net)
+                        .optimise(
+                                point,
+                                List.of(),
+                                Splits.NONE,
+                                minusY,
+                                AlphaBetaCrown.Multipliers.initial(net),
+                                0)
+                        .bound();
         assertThat(bound).isLessThanOrEqualTo(-1.0); // -y is exactly -1 here
+    }
+
+    /**
+     * Alpha-CROWN at the root (no splits) on random networks, with the intermediate bounds of an
+     * independent CROWN ({@link ReferenceCrown}): never looser than that CROWN's margin bound
+     * before any intersection with the box, often tighter, and it holds on every sampled point.
+     */
+    @Test
+    void shouldNeverBeLooserThanCrownAndHoldOnSampledPoints() {
+        Random random = new Random(11);
+        int tighter = 0;
+        for (int trial = 0; trial < 30; trial++) {
+            Network net = Fixtures.randomMlp(700 + trial, 4, 12, 12, 3);
+            double[] lo = new double[4];
+            double[] hi = new double[4];
+            for (int k = 0; k < 4; k++) {
+                lo[k] = random.nextDouble() - 1;
+                hi[k] = lo[k] + random.nextDouble();
+            }
+            Box box = new Box(lo, hi);
+            int label = trial % 3;
+            int other = (label + 1) % 3;
+            double[] c = new double[3];
+            c[label] = 1;
+            c[other] = -1;
+            LinearConstraint margin = new LinearConstraint(c, 0);
+            ReferenceCrown.Bounds crown = ReferenceCrown.bound(net, lo, hi, label);
+            double alpha =
+                    new AlphaBetaCrown(net)
+                            .optimise(
+                                    box,
+                                    crown.hidden(),
+                                    Splits.NONE,
+                                    margin,
+                                    AlphaBetaCrown.Multipliers.initial(net),
+                                    40)
+                            .bound();
+            double crownMargin = crown.marginLower()[other];
+            assertThat(alpha).isGreaterThanOrEqualTo(crownMargin - 1e-9 * (1 + Math.abs(alpha)));
+            if (alpha > crownMargin + 1e-6) {
+                tighter++;
+            }
+            for (int p = 0; p < 5_000; p++) {
+                double[] x = new double[4];
+                for (int k = 0; k < 4; k++) {
+                    x[k] = lo[k] + random.nextDouble() * (hi[k] - lo[k]);
+                }
+                assertThat(-margin.slack(net.logits(x))).isGreaterThanOrEqualTo(alpha);
+            }
+        }
+        assertThat(tighter).isGreaterThan(5);
     }
 }

@@ -1,0 +1,170 @@
+package org.robustflow.verify;
+
+import org.robustflow.attack.Pgd;
+import org.robustflow.bab.BranchAndBound;
+import org.robustflow.bounds.Verdict;
+import org.robustflow.model.Network;
+import org.robustflow.spec.Box;
+import org.robustflow.spec.LinearConstraint;
+import org.robustflow.spec.OutputSpec;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The decision stages after the bounds, for one query (input box, violation): the attack, then -
+ * when complete - a stronger attack, branch and bound with alpha/beta-CROWN on every disjunct the
+ * bounds left open (alpha-CROWN at its root), and attacks of growing strength while time is left.
+ * One implementation for {@code certify}, the job, {@code verify} / {@code vnncomp} and the
+ * benchmarks; the bound stage before it is batched by its callers.
+ *
+ * <p>Every FALSIFIED carries a witness re-checked by {@link org.robustflow.attack.Witnesses} inside
+ * the attack or the branch and bound; every CERTIFIED rests on guarded bounds.
+ */
+public final class Cascade {
+    /**
+     * How far the cascade goes.
+     *
+     * @param attack the first attack; the stronger rounds scale it
+     * @param complete run branch and bound and further attacks until the query is decided or its
+     *     time is up; otherwise stop after the first attack
+     * @param timeLimitMs per query, for the complete stages
+     */
+    public record Settings(Pgd.Settings attack, boolean complete, long timeLimitMs)
+            implements java.io.Serializable {
+        /** The attack alone: what a stream stage can afford per query. */
+        public static Settings incomplete(Pgd.Settings attack) {
+            return new Settings(attack, false, 0);
+        }
+
+        /** Every stage, at most {@code timeLimitMs} per query. */
+        public static Settings complete(Pgd.Settings attack, long timeLimitMs) {
+            return new Settings(attack, true, timeLimitMs);
+        }
+    }
+
+    /**
+     * What the stages after the bounds found.
+     *
+     * @param method pgd, alpha-crown, bab or none
+     * @param witness the re-checked counterexample when FALSIFIED, else null
+     */
+    public record Answer(Verdict verdict, String method, double[] witness) {}
+
+    /** Attack rounds after the first two: restarts and steps grow until the time runs out. */
+    private static final int MAX_ATTACK_ROUNDS = 6;
+
+    private final Network network;
+    private final Settings settings;
+    private final Pgd first;
+    private final BranchAndBound bab;
+
+    public Cascade(Network network, Settings settings) {
+        this.network = network;
+        this.settings = settings;
+        this.first = new Pgd(network, settings.attack());
+        this.bab = new BranchAndBound(network, BranchAndBound.Settings.defaults());
+    }
+
+    public Network model() {
+        return network;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The first attack on an MNIST pair (its seed derived from the image, label and eps). */
+    public Optional<double[]> attack(double[] x, int label, double eps) {
+        return first.attack(x, label, eps);
+    }
+
+    /** The first attack on a query (its seed derived from the box). */
+    public Optional<double[]> attack(Box box, OutputSpec violation) {
+        return first.attack(box, violation);
+    }
+
+    /**
+     * Decides a query the bounds left open; {@code open} lists the disjuncts of {@code violation}
+     * that the bounds did not rule out (all when null).
+     *
+     * @param firstAttackDone the caller already ran the first attack without success
+     */
+    public Answer decide(Box box, OutputSpec violation, boolean[] open, boolean firstAttackDone) {
+        return decide(
+                box,
+                violation,
+                open,
+                firstAttackDone,
+                System.nanoTime() + settings.timeLimitMs() * 1_000_000L);
+    }
+
+    /** As {@link #decide(Box, OutputSpec, boolean[], boolean)} with an explicit deadline. */
+    public Answer decide(
+            Box box, OutputSpec violation, boolean[] open, boolean firstAttackDone, long deadline) {
+        if (!firstAttackDone) {
+            Optional<double[]> w = attack(box, violation);
+            if (w.isPresent()) {
+                return new Answer(Verdict.FALSIFIED, "pgd", w.get());
+            }
+        }
+        if (!settings.complete()) {
+            return new Answer(Verdict.UNKNOWN, "none", null);
+        }
+        Optional<double[]> w = attack(1).attack(box, violation);
+        if (w.isPresent()) {
+            return new Answer(Verdict.FALSIFIED, "pgd", w.get());
+        }
+        // Branch and bound on each open disjunct; one it cannot prove leaves the query open.
+        String method = "alpha-crown";
+        boolean proved = true;
+        boolean outOfTime = false;
+        List<List<LinearConstraint>> disjuncts = violation.disjuncts();
+        for (int d = 0; d < disjuncts.size() && proved; d++) {
+            if (open != null && !open[d]) {
+                continue;
+            }
+            BranchAndBound.Outcome o = bab.prove(box, disjuncts.get(d), deadline);
+            switch (o.status()) {
+                case PROVED:
+                    if (o.domains() > 1) {
+                        method = "bab";
+                    }
+                    break;
+                case FALSIFIED:
+                    return new Answer(Verdict.FALSIFIED, "bab", o.witness());
+                default:
+                    proved = false;
+                    outOfTime = System.nanoTime() > deadline;
+            }
+        }
+        if (proved) {
+            return new Answer(Verdict.CERTIFIED, method, null);
+        }
+        // Counterexamples are often found only by later restarts.
+        for (int round = 2; round <= MAX_ATTACK_ROUNDS && System.nanoTime() < deadline; round++) {
+            w = attack(round).attack(box, violation);
+            if (w.isPresent()) {
+                return new Answer(Verdict.FALSIFIED, "pgd", w.get());
+            }
+        }
+        return new Answer(
+                outOfTime || System.nanoTime() > deadline ? Verdict.TIMEOUT : Verdict.UNKNOWN,
+                "none",
+                null);
+    }
+
+    /** Round r &gt;= 1: adaptive targeted restarts, more of them and longer as r grows. */
+    private Pgd attack(int round) {
+        Pgd.Settings a = settings.attack();
+        int scale = 1 << Math.min(round, 4);
+        return new Pgd(
+                network,
+                new Pgd.Settings(
+                        a.steps() * 2,
+                        Math.max(a.restarts(), network.numClasses()) * scale,
+                        a.stepFraction(),
+                        a.seed() + round,
+                        true));
+    }
+}
