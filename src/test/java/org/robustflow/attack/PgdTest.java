@@ -92,4 +92,42 @@ class PgdTest {
         // The same with pixels in range: the image itself is the witness.
         assertThat(pgd.attack(new double[] {0.5, 1.0}, 0, 0.01)).hasValue(new double[] {0.5, 1.0});
     }
+
+    /**
+     * On pairs CROWN leaves open, the adaptive attack (targeted restarts, step schedule) finds at
+     * least as many re-checked counterexamples as fixed steps with the same steps and restarts.
+     */
+    @Test
+    void shouldFindAtLeastAsManyWithTargetedRestartsAndAStepSchedule() {
+        Network mlp = Fixtures.defaultModel();
+        Pgd fixed = new Pgd(mlp, new Pgd.Settings(60, 10, 0.1, 7L));
+        Pgd adaptive = new Pgd(mlp, new Pgd.Settings(60, 10, 0.1, 7L, true));
+        CrownCertifier crown = new CrownCertifier(mlp);
+        int open = 0;
+        int byFixed = 0;
+        int byAdaptive = 0;
+        for (int i = 0; i < 60; i++) {
+            double[] x = Fixtures.mnistTest().pixels(i);
+            int label = Fixtures.mnistTest().label(i);
+            for (double eps : new double[] {0.03, 0.05}) {
+                Certifier.Result bound =
+                        crown.certify(x, new int[] {label}, new int[] {0}, new double[] {eps})[0];
+                if (bound.verdict() != Verdict.UNKNOWN) {
+                    continue;
+                }
+                open++;
+                byFixed += fixed.attack(x, label, eps).isPresent() ? 1 : 0;
+                Optional<double[]> w = adaptive.attack(x, label, eps);
+                if (w.isPresent()) {
+                    byAdaptive++;
+                    assertThat(InputBox.contains(x, eps, w.get(), 1e-8)).isTrue();
+                    assertThat(mlp.predict(w.get())).isNotEqualTo(label);
+                }
+            }
+        }
+        assertThat(open).isGreaterThan(30);
+        assertThat(byAdaptive).isGreaterThanOrEqualTo(byFixed);
+        System.out.printf(
+                "open %d, fixed found %d, adaptive found %d%n", open, byFixed, byAdaptive);
+    }
 }
