@@ -126,7 +126,89 @@ public final class AlphaBetaCrown {
             LinearConstraint row,
             Multipliers start,
             int iterations) {
+        return optimise(
+                box,
+                reluInputs,
+                splits,
+                row.coefficients(),
+                row.bound(),
+                layers.size() - 1,
+                start,
+                iterations,
+                crown.magnitudes(box.lower(), box.upper()));
+    }
+
+    /**
+     * Tightens the input bounds of every ReLU layer after the first by optimised slopes (alpha-
+     * CROWN on intermediate neurons, Xu et al. 2021): for each neuron the box leaves unstable, a
+     * lower bound of z_k and of -z_k, each with its own slopes, layer by layer so that later layers
+     * relax the tightened earlier ones. Returns new bounds, each intersected with the given ones;
+     * stops refining at {@code deadlineNanos}.
+     */
+    public List<double[][]> refineIntermediate(
+            Box box, List<double[][]> reluInputs, int iterations, long deadlineNanos) {
         double[][] magnitude = crown.magnitudes(box.lower(), box.upper());
+        List<double[][]> refined = new java.util.ArrayList<>();
+        for (double[][] b : reluInputs) {
+            refined.add(new double[][] {b[0].clone(), b[1].clone()});
+        }
+        int relu = 0;
+        for (int i = 1; i < layers.size(); i++) {
+            if (!(layers.get(i) instanceof ReluLayer)) {
+                continue;
+            }
+            double[][] b = refined.get(relu++);
+            if (relu == 1) {
+                continue; // the first ReLU's inputs: box bounds are exact there
+            }
+            int source = i - 1;
+            for (int k = 0; k < b[0].length; k++) {
+                if (!(b[0][k] < 0 && b[1][k] > 0) || System.nanoTime() > deadlineNanos) {
+                    continue;
+                }
+                double[] unit = new double[b[0].length];
+                unit[k] = 1;
+                // Stop as soon as the neuron is stable: then its bounds no longer matter.
+                Optimised lower =
+                        optimise(
+                                box,
+                                refined,
+                                Splits.NONE,
+                                unit,
+                                0,
+                                source,
+                                Multipliers.initial(network),
+                                iterations,
+                                magnitude);
+                b[0][k] = Math.max(b[0][k], lower.bound());
+                unit[k] = -1;
+                Optimised upper =
+                        optimise(
+                                box,
+                                refined,
+                                Splits.NONE,
+                                unit,
+                                0,
+                                source,
+                                Multipliers.initial(network),
+                                iterations,
+                                magnitude);
+                b[1][k] = Math.min(b[1][k], -upper.bound());
+            }
+        }
+        return refined;
+    }
+
+    private Optimised optimise(
+            Box box,
+            List<double[][]> reluInputs,
+            Splits splits,
+            double[] rowCoefficients,
+            double rowBound,
+            int top,
+            Multipliers start,
+            int iterations,
+            double[][] magnitude) {
         Multipliers current = start.copy();
         initialiseAlpha(reluInputs, current);
         Multipliers bestMultipliers = null;
@@ -135,16 +217,17 @@ public final class AlphaBetaCrown {
         double[][] v = new double[n][];
         Evaluation best = null;
         for (int t = 0; t <= iterations; t++) {
-            Evaluation e = evaluate(box, reluInputs, splits, row, current, magnitude);
+            Evaluation e =
+                    evaluate(box, reluInputs, splits, rowCoefficients, top, current, magnitude);
             if (best == null || e.bound() > best.bound()) {
                 best = e;
                 bestMultipliers = current.copy();
             }
-            if (best.bound() > row.bound() || t == iterations) {
+            if (best.bound() > rowBound || t == iterations) {
                 break;
             }
             adamStep(current.alpha, e.alphaGradient(), m, v, t + 1);
-            polyakStep(current.beta, e.betaGradient(), e.bound(), row.bound());
+            polyakStep(current.beta, e.betaGradient(), e.bound(), rowBound);
         }
         return new Optimised(
                 best.bound(), bestMultipliers, best.minimiser(), best.reluCoefficients());
@@ -218,15 +301,17 @@ public final class AlphaBetaCrown {
         }
     }
 
+    /** The row c . (output of layer {@code top}) bounded with the given slopes and multipliers. */
     private Evaluation evaluate(
             Box box,
             List<double[][]> reluInputs,
             Splits splits,
-            LinearConstraint row,
+            double[] rowCoefficients,
+            int top,
             Multipliers multipliers,
             double[][] magnitude) {
         int n = layers.size();
-        double[] a = row.coefficients();
+        double[] a = rowCoefficients.clone();
         double constant = 0;
         double betaMagnitude = 0;
         // Chosen lines per ReLU layer: slope and intercept per neuron; which took the lower line.
@@ -235,8 +320,13 @@ public final class AlphaBetaCrown {
         double[][] lowerLineCoefficient = new double[n][];
         double[][] reluCoefficients = new double[n][];
         double[][] beta = multipliers.beta;
-        int relu = reluInputs.size();
-        for (int i = n - 1; i >= 0; i--) {
+        int relu = 0;
+        for (int i = 0; i <= top; i++) {
+            if (layers.get(i) instanceof ReluLayer) {
+                relu++;
+            }
+        }
+        for (int i = top; i >= 0; i--) {
             Layer layer = layers.get(i);
             if (layer instanceof ReluLayer) {
                 relu--;
@@ -314,8 +404,8 @@ public final class AlphaBetaCrown {
             value += a[k] * x[k];
         }
         double rowMagnitude = betaMagnitude;
-        for (int k = 0; k < network.numClasses(); k++) {
-            rowMagnitude += Math.abs(row.coefficient(k)) * magnitude[n - 1][k];
+        for (int k = 0; k < rowCoefficients.length; k++) {
+            rowMagnitude += Math.abs(rowCoefficients[k]) * magnitude[top][k];
         }
         double guarded = value - crown.roundingFactor() * rowMagnitude;
 
@@ -323,7 +413,7 @@ public final class AlphaBetaCrown {
         double[][] alphaGradient = new double[n][];
         double[][] betaGradient = new double[n][];
         double[] h = x;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i <= top; i++) {
             Layer layer = layers.get(i);
             double[] next;
             if (layer instanceof ReluLayer) {

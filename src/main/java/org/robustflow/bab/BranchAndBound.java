@@ -22,11 +22,12 @@ import java.util.PriorityQueue;
  *
  * <p>A subdomain is the box with some ReLUs forced active (z &gt;= 0) or inactive (z &lt;= 0); the
  * two children of a split cover their parent, so proving every leaf proves the root. Subdomains are
- * bounded in batches by guarded CROWN with their decisions intersected into the neuron bounds;
- * those it leaves open get optimised slopes and split multipliers ({@link AlphaBetaCrown}), warm
- * started from their parent, so every "proved" rests on the same guarded double arithmetic as a
- * root certificate. The queue is worst bound first; the branching rule picks the unstable neuron
- * whose relaxation costs the optimised bound most (see {@link #branch}).
+ * bounded in batches by guarded CROWN with their decisions intersected into the neuron bounds, and
+ * with the root's intermediate bounds tightened once by optimised slopes; those it leaves open get
+ * optimised slopes and split multipliers ({@link AlphaBetaCrown}), warm started from their parent,
+ * so every "proved" rests on the same guarded double arithmetic as a root certificate. The queue is
+ * worst bound first; the branching rule picks the unstable neuron whose relaxation costs the
+ * optimised bound most (see {@link #branch}).
  *
  * <p>The input corner minimising each relaxed bound is tried on the real network, and on a
  * subdomain with every ReLU decided (where the network is linear) the most violating point of an LP
@@ -75,6 +76,9 @@ public final class BranchAndBound {
     /** Optimiser steps per subdomain that CROWN alone leaves open (the root included). */
     private static final int ITERATIONS = 20;
 
+    /** Slope steps per bound of an intermediate neuron, refined once at the root. */
+    private static final int REFINE_ITERATIONS = 10;
+
     /** Steps on a subdomain with every ReLU decided, where they approach the exact bound. */
     private static final int LEAF_ITERATIONS = 500;
 
@@ -116,18 +120,75 @@ public final class BranchAndBound {
      * gives up at {@code deadlineNanos} ({@link System#nanoTime()}).
      */
     public Outcome prove(Box box, List<LinearConstraint> conjunct, long deadlineNanos) {
-        OutputSpec spec = new OutputSpec(network.numClasses(), List.of(conjunct));
+        return proveAll(box, List.of(conjunct), null, deadlineNanos);
+    }
+
+    /**
+     * Decides whether some point of {@code box} satisfies some disjunct (each a conjunction of
+     * constraints); {@code open} selects the disjuncts to search (null for all). The disjuncts are
+     * searched one after the other and share the intermediate bounds refined at the root: PROVED
+     * when every one is, FALSIFIED at the first witness, OPEN at the first that stays open.
+     */
+    public Outcome proveAll(
+            Box box, List<List<LinearConstraint>> disjuncts, boolean[] open, long deadlineNanos) {
         Interval one = new Interval(box.lower(), box.upper(), 1, box.size());
+        List<double[][]> known = null;
+        int domains = 0;
+        int maxDepth = 0;
+        for (int d = 0; d < disjuncts.size(); d++) {
+            if (open != null && !open[d]) {
+                continue;
+            }
+            OutputSpec spec = new OutputSpec(network.numClasses(), List.of(disjuncts.get(d)));
+            Round root =
+                    bound(
+                            box,
+                            one,
+                            spec,
+                            List.of(Splits.NONE),
+                            List.of(AlphaBetaCrown.Multipliers.initial(network)),
+                            known,
+                            deadlineNanos);
+            if (known == null && root.witness() == null && !root.open().isEmpty()) {
+                // Tighter intermediate bounds for every subdomain to come, with at most a
+                // quarter of the time left; then the root again with them.
+                long now = System.nanoTime();
+                known =
+                        optimiser.refineIntermediate(
+                                box,
+                                root.open().get(0).reluInputs(),
+                                REFINE_ITERATIONS,
+                                now + Math.max(0, deadlineNanos - now) / 4);
+                root =
+                        bound(
+                                box,
+                                one,
+                                spec,
+                                List.of(Splits.NONE),
+                                List.of(root.open().get(0).multipliers()),
+                                known,
+                                deadlineNanos);
+            }
+            Outcome o = search(box, one, spec, root, known, deadlineNanos);
+            domains += o.domains();
+            maxDepth = Math.max(maxDepth, o.maxDepth());
+            if (o.status() != Status.PROVED) {
+                return new Outcome(o.status(), domains, maxDepth, o.reason(), o.witness());
+            }
+        }
+        return new Outcome(Status.PROVED, domains, maxDepth, "all subdomains proved", null);
+    }
+
+    /** Branch and bound on one disjunct from its bounded root. */
+    private Outcome search(
+            Box box,
+            Interval one,
+            OutputSpec spec,
+            Round root,
+            List<double[][]> known,
+            long deadlineNanos) {
         PriorityQueue<Domain> queue =
                 new PriorityQueue<>((a, b) -> Double.compare(a.score(), b.score()));
-        Round root =
-                bound(
-                        box,
-                        one,
-                        spec,
-                        List.of(Splits.NONE),
-                        List.of(AlphaBetaCrown.Multipliers.initial(network)),
-                        deadlineNanos);
         int domains = 1;
         int maxDepth = 0;
         int unresolvedLeaves = 0;
@@ -174,7 +235,7 @@ public final class BranchAndBound {
             }
             domains += children.size();
             if (!children.isEmpty()) {
-                Round round = bound(box, one, spec, children, starts, deadlineNanos);
+                Round round = bound(box, one, spec, children, starts, known, deadlineNanos);
                 if (round.witness() != null) {
                     return new Outcome(
                             Status.FALSIFIED,
@@ -206,6 +267,7 @@ public final class BranchAndBound {
             OutputSpec spec,
             List<Splits> splits,
             List<AlphaBetaCrown.Multipliers> starts,
+            List<double[][]> known,
             long deadlineNanos) {
         int count = splits.size();
         double[] lower = new double[count * one.width()];
@@ -220,7 +282,8 @@ public final class BranchAndBound {
                 crown.bound(
                         new Interval(lower, upper, count, one.width()),
                         specs,
-                        splits.toArray(new Splits[0]));
+                        splits.toArray(new Splits[0]),
+                        known);
         List<Domain> open = new ArrayList<>();
         List<LinearConstraint> conjunct = spec.disjuncts().get(0);
         for (int q = 0; q < count; q++) {

@@ -154,6 +154,16 @@ public final class CrownPropagator {
      * interval empty has no point at all: its rows get +infinity lower bounds.
      */
     public SpecBounds[] bound(Interval inputs, OutputSpec[] specs, Splits[] splits) {
+        return bound(inputs, specs, splits, null);
+    }
+
+    /**
+     * As {@link #bound(Interval, OutputSpec[], Splits[])}, with known sound bounds of every ReLU's
+     * input ({lower, upper} per ReLU layer, in order, holding on every query's box, e.g. optimised
+     * ones of the box the subdomains split) intersected into the layer-by-layer bounds.
+     */
+    public SpecBounds[] bound(
+            Interval inputs, OutputSpec[] specs, Splits[] splits, List<double[][]> known) {
         int queries = inputs.rows();
         if (inputs.width() != network.inputSize()) {
             throw new IllegalArgumentException(
@@ -183,6 +193,7 @@ public final class CrownPropagator {
         boolean setIsBox = true;
         boolean exactPerNeuron = true;
         Interval previous = inputs;
+        int relu = 0;
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
             Interval current = bounds.get(i).box(previous);
@@ -191,6 +202,12 @@ public final class CrownPropagator {
                 setIsBox = false;
             }
             boolean feedsRelu = i + 1 < layers.size() && layers.get(i + 1) instanceof ReluLayer;
+            if (feedsRelu && known != null) {
+                intersect(current, known.get(relu));
+            }
+            if (feedsRelu) {
+                relu++;
+            }
             if (feedsRelu && splits != null) {
                 for (int q = 0; q < queries; q++) {
                     if (splits[q] != null && !splits[q].clamp(i, current, q)) {
@@ -211,6 +228,17 @@ public final class CrownPropagator {
             }
         }
         return result;
+    }
+
+    /** Narrows every query's row of {@code current} to {@code known} ({lower, upper}). */
+    private static void intersect(Interval current, double[][] known) {
+        double[] lo = current.lower();
+        double[] hi = current.upper();
+        int width = current.width();
+        for (int k = 0; k < lo.length; k++) {
+            lo[k] = Math.max(lo[k], known[0][k % width]);
+            hi[k] = Math.min(hi[k], known[1][k % width]);
+        }
     }
 
     private SpecBounds[] specBounds(

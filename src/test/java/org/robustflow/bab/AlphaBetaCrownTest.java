@@ -200,4 +200,63 @@ class AlphaBetaCrownTest {
         }
         assertThat(tighter).isGreaterThan(5);
     }
+
+    /**
+     * Intermediate bounds refined by optimised slopes lie inside CROWN's, are tighter somewhere,
+     * and hold for the pre-activations of every sampled point of the box.
+     */
+    @Test
+    void shouldRefineIntermediateBoundsSoundly() {
+        Random random = new Random(17);
+        int tightened = 0;
+        for (int trial = 0; trial < 10; trial++) {
+            Network net = Fixtures.randomMlp(900 + trial, 5, 16, 16, 16, 3);
+            double[] lo = new double[5];
+            double[] hi = new double[5];
+            for (int k = 0; k < 5; k++) {
+                lo[k] = random.nextDouble() - 1;
+                hi[k] = lo[k] + 0.5 * random.nextDouble();
+            }
+            Box box = new Box(lo, hi);
+            List<double[][]> crown =
+                    new CrownPropagator(net)
+                            .bound(lo, hi, OutputSpec.robustness(3, 0))
+                            .hiddenPreActivations();
+            List<double[][]> refined =
+                    new AlphaBetaCrown(net)
+                            .refineIntermediate(
+                                    box, crown, 20, System.nanoTime() + 10_000_000_000L);
+            for (int r = 0; r < crown.size(); r++) {
+                for (int k = 0; k < crown.get(r)[0].length; k++) {
+                    assertThat(refined.get(r)[0][k]).isGreaterThanOrEqualTo(crown.get(r)[0][k]);
+                    assertThat(refined.get(r)[1][k]).isLessThanOrEqualTo(crown.get(r)[1][k]);
+                    double gain =
+                            refined.get(r)[0][k]
+                                    - crown.get(r)[0][k]
+                                    + crown.get(r)[1][k]
+                                    - refined.get(r)[1][k];
+                    tightened += gain > 1e-6 ? 1 : 0;
+                }
+            }
+            for (int p = 0; p < 5_000; p++) {
+                double[] h = new double[5];
+                for (int k = 0; k < 5; k++) {
+                    h[k] = lo[k] + random.nextDouble() * (hi[k] - lo[k]);
+                }
+                int relu = 0;
+                List<Layer> layers = net.layers();
+                for (int i = 0; i < layers.size(); i++) {
+                    h = layers.get(i).forward(h);
+                    if (i + 1 < layers.size()
+                            && layers.get(i + 1) instanceof org.robustflow.model.ReluLayer) {
+                        double[][] b = refined.get(relu++);
+                        for (int k = 0; k < h.length; k++) {
+                            assertThat(h[k]).isBetween(b[0][k], b[1][k]);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(tightened).isGreaterThan(10);
+    }
 }
