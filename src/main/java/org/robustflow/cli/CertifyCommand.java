@@ -88,7 +88,8 @@ public final class CertifyCommand implements Callable<Integer> {
 
     @Option(
             names = "--verdicts",
-            description = "Write one CSV line per (image, eps): index,eps,verdict,method.")
+            description =
+                    "Write one CSV line per (image, eps): index,eps,verdict,method,seconds (time spent on the pair itself; a verdict implied by another eps counts only the stages run on this pair).")
     Path verdicts;
 
     @Override
@@ -199,7 +200,7 @@ public final class CertifyCommand implements Callable<Integer> {
     static void writeVerdicts(Sweep.Report report, Path file) throws java.io.IOException {
         createParent(file);
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
-            w.write("index,eps,verdict,method\n");
+            w.write("index,eps,verdict,method,seconds\n");
             Decision[][] results = report.results();
             for (int i = 0; i < results.length; i++) {
                 for (int e = 0; e < report.eps().length; e++) {
@@ -212,6 +213,8 @@ public final class CertifyCommand implements Callable<Integer> {
                                     + d.verdict()
                                     + ","
                                     + d.method()
+                                    + ","
+                                    + String.format(Locale.ROOT, "%.3f", d.micros() / 1e6)
                                     + "\n");
                 }
             }

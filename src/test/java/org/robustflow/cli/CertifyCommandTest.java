@@ -63,9 +63,9 @@ class CertifyCommandTest {
 
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines).hasSize(1 + 200 * 4);
-        assertThat(lines.get(0)).isEqualTo("index,eps,verdict,method");
+        assertThat(lines.get(0)).isEqualTo("index,eps,verdict,method,seconds");
         Decision first = expected.results()[0][0];
-        assertThat(lines.get(1)).isEqualTo("0,0.0010," + first.verdict() + ",box");
+        assertThat(lines.get(1)).startsWith("0,0.0010," + first.verdict() + ",box,");
     }
 
     @ParameterizedTest
@@ -110,7 +110,7 @@ class CertifyCommandTest {
         assertThat(reference.certifiedCount("box".equals(method) ? 0.003 : 0.03, images))
                 .isBetween(20, images - 20);
 
-        // Pair by pair: index,eps,verdict,method.
+        // Pair by pair: index,eps,verdict,method,seconds.
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines).hasSize(1 + images * eps.length);
         for (String line : lines.subList(1, lines.size())) {
