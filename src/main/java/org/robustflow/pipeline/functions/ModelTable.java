@@ -15,9 +15,10 @@ import java.util.Map;
 
 /**
  * The model versions one operator instance holds: the newest, and superseded ones while tasks still
- * name them. Operator state (a union list written by instance 0, whose table every instance shares
- * since each gets every model in the same order), so it is bounded by what is in use, not by how
- * many versions the job has seen.
+ * name them, so it is bounded by what is in use, not by how many versions the job has seen.
+ * Checkpointed as a union list written by instance 0 alone (every instance gets every model, in the
+ * same order); after a restore, an instance whose tasks still named a version instance 0 had
+ * dropped decides them under the newest.
  *
  * <p>A superseded version that no task has named for {@code retentionMs} is dropped and its name
  * remembered (the last {@link #FORGOTTEN_KEPT}): a task that names it later is decided under the
@@ -35,7 +36,7 @@ final class ModelTable {
     private String latest;
     private String lastOffered;
     private long lastSweep;
-    private transient ListState<ModelEvent> state;
+    private ListState<ModelEvent> state;
 
     /**
      * @param retentionMs keep a superseded version this long after a task last named it; 0 keeps
