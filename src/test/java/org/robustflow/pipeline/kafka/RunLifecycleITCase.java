@@ -301,6 +301,9 @@ class RunLifecycleITCase {
             // made visible: cancelling before that would replay the run by design.
             awaitCommittedToEnd(topics, topics.images());
             awaitCommittedToEnd(topics, topics.runs());
+            // The group is past the model too: only reading the models from the earliest offset
+            // lets the next job know it.
+            awaitCommittedToEnd(topics, topics.models());
         } finally {
             job.cancel().get();
         }
