@@ -6,6 +6,9 @@
 #   tools/measure-streaming.sh state [RUNS] [IMAGES]  # RUNS (10) consecutive runs of IMAGES (100) over 3 model
 #                                                  # versions; size of the last completed checkpoint per operator
 #
+# MEASURE_JOB_ARGS adds arguments to the job's submission, e.g.
+#   MEASURE_JOB_ARGS="-D robustflow.models.retention-ms=20000" tools/measure-streaming.sh state
+#
 # Each measurement uses fresh topics (--topic-suffix) and cancels its job at the end. Output: one line per
 # figure, also appended to .cache/measure/results.txt.
 set -euo pipefail
@@ -57,6 +60,8 @@ scaling() {
     "$RF" results --run "scale-p$p" --once --timeout 1800 --topic-suffix "$suffix" \
       --json "$OUT/scale-p$p.json" > "$OUT/results-p$p.out" 2>&1
     local end; end=$(date +%s.%N)
+    log "p=$p task-thread time per pair: $(java -cp "$ROOT/target/classes:$(cat "$ROOT/target/classpath.txt")" \
+      "$ROOT/tools/VerdictTimes.java" "$suffix" 2>/dev/null | tr '\n' ';')"
     log "p=$p: $images images x 10 eps (crown + PGD, MILP default) in $(python3 -c "print(round($end-$start,1))") s; $(checkpoint_stats "$jid")"
     cancel "$jid"
   done
@@ -68,8 +73,9 @@ state() {
   local models=("" "$OUT/m-h20.avro" "$OUT/m-h30.avro")
   [[ -f "$OUT/m-h20.avro" ]] || "$RF" train --hidden 20 --epochs 1 --out "$OUT/m-h20.avro" > "$OUT/train-h20.out" 2>&1
   [[ -f "$OUT/m-h30.avro" ]] || "$RF" train --hidden 30 --epochs 1 --out "$OUT/m-h30.avro" > "$OUT/train-h30.out" 2>&1
+  # shellcheck disable=SC2086 # word splitting of MEASURE_JOB_ARGS is wanted
   "$RF" job --remote localhost:8081 --jar "$ROOT/target/robustflow.jar" --parallelism 2 --topic-suffix "$suffix" \
-    > "$OUT/job-state.out" 2>&1
+    ${MEASURE_JOB_ARGS:-} > "$OUT/job-state.out" 2>&1
   await_running
   local jid; jid="$(running_job)"
   for r in $(seq 1 "$runs"); do
@@ -80,7 +86,7 @@ state() {
     "$RF" results --run "state-$r" --once --timeout 900 --topic-suffix "$suffix" > "$OUT/results-state-$r.out" 2>&1
   done
   sleep 6 # a few more checkpoints after the last run
-  log "state after $runs runs x $images images over 3 model versions: $(checkpoint_stats "$jid")"
+  log "state after $runs runs x $images images over 3 model versions ${MEASURE_JOB_ARGS:-}: $(checkpoint_stats "$jid")"
   local cid; cid="$(curl -s "$REST/jobs/$jid/checkpoints" | python3 -c 'import json,sys; print(json.load(sys.stdin)["latest"]["completed"]["id"])')"
   curl -s "$REST/jobs/$jid/checkpoints/details/$cid" | python3 -c '
 import json,sys

@@ -102,6 +102,18 @@ public final class JobConfig implements Serializable {
                     .defaultValue(200L)
                     .withDescription(
                             "Records waiting for their model look again after this long, one per timer, so a model's arrival never releases a backlog in one call.");
+    public static final ConfigOption<Long> MODEL_RETENTION_MS =
+            ConfigOptions.key("robustflow.models.retention-ms")
+                    .longType()
+                    .defaultValue(600_000L)
+                    .withDescription(
+                            "A model version that is no longer the newest is dropped once no task has named it for this long; a task that names it later is decided under the newest.");
+    public static final ConfigOption<Integer> MODEL_KEY_GROUPS =
+            ConfigOptions.key("robustflow.models.key-groups")
+                    .intType()
+                    .defaultValue(16)
+                    .withDescription(
+                            "Max parallelism of the operators that use the models: each model is sent to them once per key group, so every instance gets it over a keyed (unaligned-checkpoint capable) edge.");
     public static final ConfigOption<Integer> INPUT_SIZE =
             ConfigOptions.key("robustflow.input-size")
                     .intType()
@@ -125,6 +137,8 @@ public final class JobConfig implements Serializable {
                     RUN_STALL_MS,
                     RUN_RETENTION_MS,
                     MODEL_RECHECK_MS,
+                    MODEL_RETENTION_MS,
+                    MODEL_KEY_GROUPS,
                     INPUT_SIZE);
 
     private final Configuration conf;
@@ -211,6 +225,14 @@ public final class JobConfig implements Serializable {
 
     public long modelRecheckMs() {
         return conf.get(MODEL_RECHECK_MS);
+    }
+
+    public long modelRetentionMs() {
+        return conf.get(MODEL_RETENTION_MS);
+    }
+
+    public int modelKeyGroups() {
+        return conf.get(MODEL_KEY_GROUPS);
     }
 
     public int inputSize() {

@@ -2,8 +2,8 @@ package org.robustflow.pipeline;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.util.Collector;
 
@@ -12,6 +12,7 @@ import org.robustflow.pipeline.functions.AccuracyAggregator;
 import org.robustflow.pipeline.functions.BoundFunction;
 import org.robustflow.pipeline.functions.ExpandEpsilons;
 import org.robustflow.pipeline.functions.MilpFunction;
+import org.robustflow.pipeline.functions.ModelFanout;
 import org.robustflow.pipeline.functions.ModelStates;
 import org.robustflow.pipeline.records.AccuracyEvent;
 import org.robustflow.pipeline.records.DeadLetterEvent;
@@ -25,12 +26,14 @@ import org.robustflow.pipeline.records.VerificationTask;
  * The verification topology, without sources, sinks or execute(), so tests can feed it from memory.
  *
  * <pre>
- * images --keyBy(run/image)--> expand-eps (+ broadcast models) --keyBy(run/image/eps)--> bounds + PGD
- *        (+ broadcast models) --> verdicts --keyBy(run)--> accuracy (+ run signals) --> results
- *                      \--(undecided, few unstable ReLUs)--> milp (+ broadcast models) --^
+ * images --keyBy(run/image)--> expand-eps (+ models) --keyBy(run/image/eps)--> bounds + PGD
+ *        (+ models) --> verdicts --keyBy(run)--> accuracy (+ run signals) --> results
+ *                      \--(undecided, few unstable ReLUs)--> milp (+ models) --^
  * </pre>
  *
- * <p>The second keyBy spreads the (image, eps) tasks of one image over all bound instances.
+ * <p>The second keyBy spreads the (image, eps) tasks of one image over all bound instances. The
+ * models reach every instance of the three operators as keyed copies ({@link ModelFanout}), not by
+ * {@code broadcast()}, so that every edge of the job supports unaligned checkpoints.
  */
 public final class VerificationJob {
     private VerificationJob() {}
@@ -63,28 +66,40 @@ public final class VerificationJob {
             DataStream<ModelEvent> models,
             DataStream<RunSignal> runSignals,
             JobConfig cfg) {
-        BroadcastStream<ModelEvent> broadcastModels = models.broadcast(ModelStates.MODELS);
+        // Every instance of the three operators below gets every model, over keyed edges (see
+        // ModelFanout): a broadcast input would make Flink checkpoint them aligned.
+        KeyedStream<ModelEvent, String> modelCopies =
+                models.flatMap(
+                                new ModelFanout(cfg.modelKeyGroups()),
+                                TypeInformation.of(ModelEvent.class))
+                        .name("model-copies")
+                        .uid("model-copies")
+                        .setParallelism(1)
+                        .keyBy(ModelFanout::routingKey, Types.STRING);
 
         SingleOutputStreamOperator<VerificationTask> tasks =
                 images.keyBy(image -> image.runId + "/" + image.imageId, Types.STRING)
-                        .connect(broadcastModels)
+                        .connect(modelCopies)
                         .process(
                                 new ExpandEpsilons(
                                         cfg.eps(), cfg.inputSize(), cfg.modelRecheckMs()))
                         .name("expand-eps")
-                        .uid("expand-eps");
+                        .uid("expand-eps")
+                        .setMaxParallelism(cfg.modelKeyGroups());
 
         SingleOutputStreamOperator<VerdictEvent> decided =
                 tasks.keyBy(VerificationTask::key, Types.STRING)
-                        .connect(broadcastModels)
+                        .connect(modelCopies)
                         .process(
                                 new BoundFunction(
                                         cfg.method(),
                                         cfg.attack(),
                                         cfg.milpMaxUnstable(),
-                                        cfg.modelRecheckMs()))
+                                        cfg.modelRecheckMs(),
+                                        cfg.modelRetentionMs()))
                         .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))
-                        .uid("bounds");
+                        .uid("bounds")
+                        .setMaxParallelism(cfg.modelKeyGroups());
         if (cfg.boundParallelism() > 0) {
             decided.setParallelism(cfg.boundParallelism());
         }
@@ -94,15 +109,17 @@ public final class VerificationJob {
             SingleOutputStreamOperator<VerdictEvent> exact =
                     decided.getSideOutput(BoundFunction.TO_MILP)
                             .keyBy(VerificationTask::key, Types.STRING)
-                            .connect(broadcastModels)
+                            .connect(modelCopies)
                             .process(
                                     new MilpFunction(
                                             new ScipMilpVerifier(),
                                             cfg.milpTimeLimitMs(),
                                             cfg.milpThreads(),
-                                            cfg.modelRecheckMs()))
+                                            cfg.modelRecheckMs(),
+                                            cfg.modelRetentionMs()))
                             .name("milp")
                             .uid("milp")
+                            .setMaxParallelism(cfg.modelKeyGroups())
                             .setParallelism(cfg.milpParallelism());
             verdicts = decided.union(exact);
         }

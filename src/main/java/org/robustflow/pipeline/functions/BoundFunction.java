@@ -47,9 +47,15 @@ public class BoundFunction extends TaskFunction {
      * @param milpMaxUnstable undecided pairs with at most this many unstable ReLUs go to MILP; -1
      *     for none
      * @param recheckMs how often tasks waiting for their model look again
+     * @param modelRetentionMs keep a superseded model version this long after a task last named it
      */
-    public BoundFunction(String method, Pgd.Settings attack, int milpMaxUnstable, long recheckMs) {
-        super("tasks-waiting-for-model", recheckMs);
+    public BoundFunction(
+            String method,
+            Pgd.Settings attack,
+            int milpMaxUnstable,
+            long recheckMs,
+            long modelRetentionMs) {
+        super("tasks-waiting-for-model", recheckMs, modelRetentionMs);
         this.method = method;
         this.attack = attack;
         this.milpMaxUnstable = milpMaxUnstable;

@@ -2,13 +2,15 @@ package org.robustflow.pipeline.functions;
 
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimeDomain;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 import org.robustflow.pipeline.records.DeadLetterEvent;
@@ -24,13 +26,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Images that arrive before any model wait in keyed state; none is dropped. A processing-time
  * timer of each waiting image's key looks again every {@code recheckMs}, so the images are released
  * one per timer callback after the first valid model arrives, never all in one call (which would
- * hold the task thread and the checkpoint barriers behind it). A model whose shape does not fit the
- * images goes to the dead-letter output (once, from subtask 0, since every instance receives the
- * broadcast) and is ignored.
+ * hold the task thread and the checkpoint barriers behind it). Models come as copies from {@link
+ * ModelFanout}; only the newest is kept ({@link ModelTable}). A model whose shape does not fit the
+ * images goes to the dead-letter output (once, from subtask 0, since every instance receives it)
+ * and is ignored.
  */
 @VisibleForTesting
 public class ExpandEpsilons
-        extends KeyedBroadcastProcessFunction<String, ImageEvent, ModelEvent, VerificationTask> {
+        extends KeyedCoProcessFunction<String, ImageEvent, ModelEvent, VerificationTask>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     static final ListStateDescriptor<ImageEvent> PENDING =
@@ -43,6 +47,7 @@ public class ExpandEpsilons
     private transient ListState<ImageEvent> pending;
     private transient AtomicLong waiting;
     private transient Counter tasks;
+    private transient ModelTable models;
 
     public ExpandEpsilons(double[] eps, int inputSize, long recheckMs) {
         this.eps = eps.clone();
@@ -59,10 +64,20 @@ public class ExpandEpsilons
     }
 
     @Override
-    public void processElement(
-            ImageEvent image, ReadOnlyContext ctx, Collector<VerificationTask> out)
+    public void initializeState(FunctionInitializationContext ctx) throws Exception {
+        models = new ModelTable("expand-eps-models", 0);
+        models.initialize(ctx, 0);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+        models.snapshot(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+    }
+
+    @Override
+    public void processElement1(ImageEvent image, Context ctx, Collector<VerificationTask> out)
             throws Exception {
-        ModelEvent latest = ctx.getBroadcastState(ModelStates.MODELS).get(ModelStates.LATEST);
+        ModelEvent latest = models.latest();
         if (latest == null) {
             pending.add(image);
             waiting.incrementAndGet();
@@ -80,7 +95,7 @@ public class ExpandEpsilons
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<VerificationTask> out)
             throws Exception {
-        ModelEvent latest = ctx.getBroadcastState(ModelStates.MODELS).get(ModelStates.LATEST);
+        ModelEvent latest = models.latest();
         if (latest == null) {
             if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
                 ctx.timerService().registerProcessingTimeTimer(timestamp + recheckMs);
@@ -101,8 +116,11 @@ public class ExpandEpsilons
     }
 
     @Override
-    public void processBroadcastElement(
-            ModelEvent model, Context ctx, Collector<VerificationTask> out) throws Exception {
+    public void processElement2(ModelEvent model, Context ctx, Collector<VerificationTask> out)
+            throws Exception {
+        if (!models.isNew(model.version)) {
+            return;
+        }
         String problem;
         try {
             problem = ModelRegistry.shapeProblem(ModelRegistry.decode(model), inputSize);
@@ -118,10 +136,9 @@ public class ExpandEpsilons
             }
             return;
         }
-        BroadcastState<String, ModelEvent> models = ctx.getBroadcastState(ModelStates.MODELS);
         // Only the newest version is kept here (images are always expanded with it); the
         // operators downstream keep the versions that tasks in flight name.
-        models.put(ModelStates.LATEST, model);
+        models.accept(model, ctx.timerService().currentProcessingTime());
     }
 
     private void expand(ImageEvent image, String modelVersion, Collector<VerificationTask> out) {

@@ -2,7 +2,6 @@ package org.robustflow.pipeline.functions;
 
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -72,8 +71,13 @@ public class MilpFunction extends TaskFunction {
     /** A query handed to a solver thread. */
     private record Query(Future<VerdictEvent> result, long startedAt) {}
 
-    public MilpFunction(MilpVerifier verifier, long timeLimitMs, int threads, long recheckMs) {
-        super("milp-tasks-waiting-for-model", recheckMs);
+    public MilpFunction(
+            MilpVerifier verifier,
+            long timeLimitMs,
+            int threads,
+            long recheckMs,
+            long modelRetentionMs) {
+        super("milp-tasks-waiting-for-model", recheckMs, modelRetentionMs);
         this.verifier = verifier;
         this.timeLimitMs = timeLimitMs;
         this.threads = Math.max(1, threads);
@@ -137,9 +141,7 @@ public class MilpFunction extends TaskFunction {
         String key = ctx.getCurrentKey();
         Query query = running.get(key);
         if (query == null) {
-            ReadOnlyBroadcastState<String, ModelEvent> models =
-                    ctx.getBroadcastState(ModelStates.MODELS);
-            ModelEvent model = models.get(task.modelVersion);
+            ModelEvent model = modelFor(task, ctx.timerService());
             if (model != null) {
                 query =
                         trySubmit(

@@ -1,13 +1,16 @@
 package org.robustflow.pipeline.functions;
 
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.TimerService;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 import org.robustflow.model.Network;
@@ -21,26 +24,38 @@ import java.util.List;
 /**
  * An operator that decides (image, eps) tasks under the model version each task names.
  *
- * <p>Broadcast and task channels are not ordered against each other, so a task may arrive before
- * its model reaches this instance: it then waits in keyed state, and a processing-time timer of its
- * key looks again every {@code recheckMs}. A model's arrival releases nothing by itself: each
- * waiting task is decided in its own timer callback, so a backlog never holds the task thread (and
- * the checkpoint barriers behind it) for one long call.
+ * <p>Models arrive as copies from {@link ModelFanout} and are held in a {@link ModelTable}: the
+ * newest, and superseded versions until no task has named them for {@code modelRetentionMs}. Model
+ * and task channels are not ordered against each other, so a task may arrive before its model
+ * reaches this instance: it then waits in keyed state, and a processing-time timer of its key looks
+ * again every {@code recheckMs}. A model's arrival releases nothing by itself: each waiting task is
+ * decided in its own timer callback, so a backlog never holds the task thread (and the checkpoint
+ * barriers behind it) for one long call.
  */
 abstract class TaskFunction
-        extends KeyedBroadcastProcessFunction<String, VerificationTask, ModelEvent, VerdictEvent> {
+        extends KeyedCoProcessFunction<String, VerificationTask, ModelEvent, VerdictEvent>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     private final ListStateDescriptor<VerificationTask> pendingDescriptor;
     private final long recheckMs;
+    private final long modelRetentionMs;
     private transient ListState<VerificationTask> pending;
     private transient ModelRegistry registry;
+    private transient ModelTable models;
 
-    TaskFunction(String pendingStateName, long recheckMs) {
+    TaskFunction(String pendingStateName, long recheckMs, long modelRetentionMs) {
         this.pendingDescriptor =
                 new ListStateDescriptor<>(
                         pendingStateName, TypeInformation.of(VerificationTask.class));
         this.recheckMs = recheckMs;
+        this.modelRetentionMs = modelRetentionMs;
+    }
+
+    /** The model versions this instance holds, newest last. */
+    @VisibleForTesting
+    List<String> modelVersions() {
+        return models.versions();
     }
 
     ModelRegistry registry() {
@@ -65,16 +80,35 @@ abstract class TaskFunction
             throws Exception;
 
     @Override
+    public void initializeState(FunctionInitializationContext ctx) throws Exception {
+        models = new ModelTable(pendingDescriptor.getName() + "-models", modelRetentionMs);
+        models.initialize(ctx, System.currentTimeMillis());
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+        models.snapshot(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+    }
+
+    @Override
     public void open(OpenContext openContext) throws Exception {
         pending = getRuntimeContext().getListState(pendingDescriptor);
         registry = new ModelRegistry();
     }
 
+    /** The model to decide {@code task} with, or null while it has not arrived. */
+    ModelEvent modelFor(VerificationTask task, TimerService timers) {
+        ModelEvent model = models.forTask(task.modelVersion, timers.currentProcessingTime());
+        if (model != null && !model.version.equals(task.modelVersion)) {
+            task.modelVersion = model.version; // its version was dropped: decided by the newest
+        }
+        return model;
+    }
+
     @Override
-    public void processElement(
-            VerificationTask task, ReadOnlyContext ctx, Collector<VerdictEvent> out)
+    public void processElement1(VerificationTask task, Context ctx, Collector<VerdictEvent> out)
             throws Exception {
-        ModelEvent model = ctx.getBroadcastState(ModelStates.MODELS).get(task.modelVersion);
+        ModelEvent model = modelFor(task, ctx.timerService());
         if (model == null) {
             pending.add(task);
             ctx.timerService()
@@ -94,12 +128,17 @@ abstract class TaskFunction
         if (waiting == null || !waiting.iterator().hasNext()) {
             return;
         }
-        ReadOnlyBroadcastState<String, ModelEvent> models =
-                ctx.getBroadcastState(ModelStates.MODELS);
         List<VerificationTask> ready = new ArrayList<>();
+        List<ModelEvent> readyModels = new ArrayList<>();
         List<VerificationTask> stillWaiting = new ArrayList<>();
         for (VerificationTask task : waiting) {
-            (models.contains(task.modelVersion) ? ready : stillWaiting).add(task);
+            ModelEvent model = modelFor(task, ctx.timerService());
+            if (model == null) {
+                stillWaiting.add(task);
+            } else {
+                ready.add(task);
+                readyModels.add(model);
+            }
         }
         pending.update(stillWaiting);
         if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
@@ -110,20 +149,29 @@ abstract class TaskFunction
                 ctx.timerService().registerProcessingTimeTimer(timestamp + recheckMs);
             }
         }
-        for (VerificationTask task : ready) {
-            ModelEvent model = models.get(task.modelVersion);
-            decide(task, model.version, registry.get(model), ctx.timerService(), out, ctx::output);
+        for (int i = 0; i < ready.size(); i++) {
+            ModelEvent model = readyModels.get(i);
+            decide(
+                    ready.get(i),
+                    model.version,
+                    registry.get(model),
+                    ctx.timerService(),
+                    out,
+                    ctx::output);
         }
     }
 
     @Override
-    public void processBroadcastElement(ModelEvent model, Context ctx, Collector<VerdictEvent> out)
+    public void processElement2(ModelEvent model, Context ctx, Collector<VerdictEvent> out)
             throws Exception {
+        if (!models.isNew(model.version)) {
+            return;
+        }
         try {
             registry.get(model);
         } catch (IllegalArgumentException e) {
             return; // ExpandEpsilons reports it; no task ever names an invalid model
         }
-        ctx.getBroadcastState(ModelStates.MODELS).put(model.version, model);
+        models.accept(model, ctx.timerService().currentProcessingTime());
     }
 }

@@ -104,6 +104,8 @@ public final class KafkaVerificationJob {
                         badInput,
                         TypeInformation.of(ModelEvent.class),
                         "models");
+        // One instance end to end, so every operator gets the models in the order of the topic.
+        models.setParallelism(1);
         SingleOutputStreamOperator<RunSignal> announcements =
                 valid(
                         env.fromSource(

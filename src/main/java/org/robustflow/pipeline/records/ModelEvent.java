@@ -8,6 +8,9 @@ public class ModelEvent {
     public String version;
     public byte[] snapshot;
 
+    /** Key of this copy on its way to the operators that use models (see {@code ModelFanout}). */
+    public String routingKey;
+
     public ModelEvent() {}
 
     public ModelEvent(String version, byte[] snapshot) {

@@ -1,7 +1,8 @@
 package org.robustflow.pipeline.functions;
 
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 
@@ -26,11 +27,10 @@ class BoundFunctionTest {
         try (var h =
                 new KeyedTwoInputStreamOperatorTestHarness<
                         String, VerificationTask, ModelEvent, VerdictEvent>(
-                        new CoBroadcastWithKeyedOperator<>(
-                                new BoundFunction("box", null, -1, 200),
-                                List.of(ModelStates.MODELS)),
+                        new KeyedCoProcessOperator<>(
+                                new BoundFunction("box", null, -1, 200, 60_000)),
                         (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps,
-                        null,
+                        (ModelEvent m) -> ModelFanout.routingKey(m),
                         Types.STRING)) {
             h.open();
             h.setProcessingTime(0);
@@ -58,6 +58,78 @@ class BoundFunctionTest {
             assertThat(out.get(0).unstableRelus).isEqualTo(expected.unstableRelus());
             assertThat(out.get(0).method).isEqualTo("box");
             assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    String, VerificationTask, ModelEvent, VerdictEvent>
+            harness(BoundFunction function) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(function),
+                VerificationTask::key,
+                (ModelEvent m) -> ModelFanout.routingKey(m),
+                Types.STRING);
+    }
+
+    private static VerificationTask task(int image, Network mlp) {
+        return new VerificationTask(PipelineFixtures.image("r", image, 10), 0.001, mlp.version());
+    }
+
+    @Test
+    void shouldKeepOnlyTheNewestModelAndTheVersionsTasksStillName() throws Exception {
+        Network v1 = Fixtures.randomMlp(1, 784, 10, 10);
+        Network v2 = Fixtures.randomMlp(2, 784, 10, 10);
+        Network v3 = Fixtures.randomMlp(3, 784, 10, 10);
+        BoundFunction function = new BoundFunction("box", null, -1, 200, 1_000);
+        try (var h = harness(function)) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(v1)));
+            h.setProcessingTime(100);
+            h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(v2)));
+            assertThat(function.modelVersions()).containsExactly(v1.version(), v2.version());
+
+            h.setProcessingTime(900);
+            h.processElement1(new StreamRecord<>(task(0, v1))); // v1 still in use
+            h.setProcessingTime(1_500);
+            h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(v3)));
+            // v2 was superseded and no task named it for 1.4 s: dropped; v1 was named 0.6 s ago.
+            assertThat(function.modelVersions()).containsExactly(v1.version(), v3.version());
+
+            h.setProcessingTime(3_000);
+            h.processElement1(new StreamRecord<>(task(1, v2)));
+            assertThat(function.modelVersions()).containsExactly(v3.version());
+            // A task naming a dropped version is decided under the newest, and says so.
+            assertThat(h.extractOutputValues())
+                    .extracting(v -> v.imageId + " " + v.modelVersion)
+                    .containsExactly("0 " + v1.version(), "1 " + v3.version());
+            // A version never seen is still on its way: its task waits.
+            h.processElement1(new StreamRecord<>(task(2, Fixtures.randomMlp(4, 784, 10, 10))));
+            assertThat(h.extractOutputValues()).hasSize(2);
+            assertThat(h.numKeyedStateEntries()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldRestoreItsModelsFromACheckpointWithoutThemBeingSentAgain() throws Exception {
+        Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
+        OperatorSubtaskState snapshot;
+        try (var h = harness(new BoundFunction("box", null, -1, 200, 60_000))) {
+            h.open();
+            h.setProcessingTime(0);
+            // Copies from two key groups of this instance: the second is recognised as a copy.
+            h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
+            h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
+            snapshot = h.snapshot(1, 0);
+        }
+        BoundFunction restored = new BoundFunction("box", null, -1, 200, 60_000);
+        try (var h = harness(restored)) {
+            h.initializeState(snapshot);
+            h.open();
+            h.setProcessingTime(0);
+            assertThat(restored.modelVersions()).containsExactly(mlp.version());
+            h.processElement1(new StreamRecord<>(task(0, mlp)));
+            assertThat(h.extractOutputValues()).hasSize(1);
         }
     }
 }

@@ -1,7 +1,7 @@
 package org.robustflow.pipeline.functions;
 
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 
@@ -27,10 +27,9 @@ class ExpandEpsilonsTest {
             harness() throws Exception {
         var harness =
                 new KeyedTwoInputStreamOperatorTestHarness<>(
-                        new CoBroadcastWithKeyedOperator<>(
-                                new ExpandEpsilons(EPS, 784, 200), List.of(ModelStates.MODELS)),
+                        new KeyedCoProcessOperator<>(new ExpandEpsilons(EPS, 784, 200)),
                         (ImageEvent image) -> image.runId + "/" + image.imageId,
-                        null,
+                        (ModelEvent m) -> ModelFanout.routingKey(m),
                         Types.STRING);
         harness.open();
         harness.setProcessingTime(0);

@@ -1,7 +1,7 @@
 package org.robustflow.pipeline.functions;
 
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 
@@ -48,11 +48,10 @@ class MilpFunctionTest {
         var h =
                 new KeyedTwoInputStreamOperatorTestHarness<
                         String, VerificationTask, ModelEvent, VerdictEvent>(
-                        new CoBroadcastWithKeyedOperator<>(
-                                new MilpFunction(verifier, timeLimitMs, 1, 200),
-                                List.of(ModelStates.MODELS)),
+                        new KeyedCoProcessOperator<>(
+                                new MilpFunction(verifier, timeLimitMs, 1, 200, 60_000)),
                         VerificationTask::key,
-                        null,
+                        (ModelEvent m) -> ModelFanout.routingKey(m),
                         Types.STRING);
         h.open();
         h.setProcessingTime(0);

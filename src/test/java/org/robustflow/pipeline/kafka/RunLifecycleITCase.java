@@ -5,8 +5,12 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,8 +37,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -45,8 +51,9 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * The promises of the streaming job about runs and models, on a real KRaft broker and an unbounded
  * job on a MiniCluster (parallelism 2): a run completes across a model update and with a rejected
- * image; a job redeployed without a savepoint knows the models without publishing them again; a
- * model claiming another model's version is never used under that version.
+ * image; a job redeployed without a savepoint knows the models without publishing them again and
+ * resumes the images where the last one committed; a model claiming another model's version is
+ * never used under that version.
  */
 class RunLifecycleITCase {
     private static final double[] EPS = {0.001, 0.005, 0.01};
@@ -279,7 +286,7 @@ class RunLifecycleITCase {
     }
 
     @Test
-    void shouldKnowTheModelsAfterARedeployWithoutSavepoint() throws Exception {
+    void shouldKnowTheModelsAndNotRepeatOldRunsAfterARedeployWithoutSavepoint() throws Exception {
         Topics topics = freshTopics();
         Network mlp = Fixtures.defaultModel();
         String first = "before-" + UUID.randomUUID();
@@ -290,6 +297,13 @@ class RunLifecycleITCase {
             KafkaClients.announceRun(producer, topics.runs(), first, 10, "mnist/test");
             produce(producer, topics, first, 0, 10, 10, -1);
             awaitComplete(topics, first);
+            // Offsets are committed when a checkpoint completes, a moment after the results it
+            // made visible: cancelling before that would replay the run by design.
+            awaitCommittedToEnd(topics, topics.images());
+            awaitCommittedToEnd(topics, topics.runs());
+            // The group is past the model too: only reading the models from the earliest offset
+            // lets the next job know it.
+            awaitCommittedToEnd(topics, topics.models());
         } finally {
             job.cancel().get();
         }
@@ -302,17 +316,61 @@ class RunLifecycleITCase {
             assertThat(rows)
                     .extracting(EpsilonAccuracy::getModelVersion)
                     .containsOnly(mlp.version());
-
-            List<VerdictRecord> verdicts =
-                    readAll(topics.verdicts(), VerdictRecord.class, Function.identity());
-            // Not asserted: that the first run is not verified again. On this MiniCluster the
-            // images source never commits offsets to its consumer group (seen with an admin
-            // client), so the second job reads the images topic from the earliest offset again.
-            assertThat(verdicts)
-                    .filteredOn(v -> v.getRunId().equals(second))
-                    .hasSize(10 * EPS.length);
         } finally {
             job.cancel().get();
+        }
+        List<VerdictRecord> verdicts =
+                readAll(topics.verdicts(), VerdictRecord.class, Function.identity());
+        assertThat(verdicts).filteredOn(v -> v.getRunId().equals(second)).hasSize(10 * EPS.length);
+        // The second job resumed from the offsets the first committed: the first run was
+        // verified once, not again.
+        assertThat(verdicts).filteredOn(v -> v.getRunId().equals(first)).hasSize(10 * EPS.length);
+    }
+
+    /** Waits until the job's consumer group has committed the end offset of every partition. */
+    private static void awaitCommittedToEnd(Topics topics, String topic) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        try (Admin admin = Admin.create(topics.clientProperties())) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (var p :
+                    admin.describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get()
+                            .get(topic)
+                            .partitions()) {
+                latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> end = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> end.put(tp, info.offset()));
+            while (true) {
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(KafkaVerificationJob.CONSUMER_GROUP)
+                                .partitionsToOffsetAndMetadata()
+                                .get();
+                boolean done =
+                        end.entrySet().stream()
+                                .allMatch(
+                                        e ->
+                                                e.getValue() == 0
+                                                        || (committed.get(e.getKey()) != null
+                                                                && committed
+                                                                                .get(e.getKey())
+                                                                                .offset()
+                                                                        >= e.getValue()));
+                if (done) {
+                    return;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    fail(
+                            "the job never committed "
+                                    + topic
+                                    + " to its end "
+                                    + end
+                                    + "; committed: "
+                                    + committed);
+                }
+                Thread.sleep(200);
+            }
         }
     }
 
