@@ -64,6 +64,7 @@ public final class JobCommand implements Callable<Integer> {
                     LocalFlink.environment(
                             dashboardPort,
                             job.localParallelism(),
+                            job.config().milpParallelism(),
                             Workspace.home().resolve(".cache/flink-tmp"));
             System.out.println("dashboard: http://127.0.0.1:" + dashboardPort);
         }

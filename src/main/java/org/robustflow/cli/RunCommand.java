@@ -109,7 +109,10 @@ public final class RunCommand implements Callable<Integer> {
 
             StreamExecutionEnvironment env =
                     LocalFlink.environment(
-                            dashboardPort, job.localParallelism(), work.resolve("flink-tmp"));
+                            dashboardPort,
+                            job.localParallelism(),
+                            cfg.milpParallelism(),
+                            work.resolve("flink-tmp"));
             KafkaVerificationJob.define(env, topics, cfg, false);
             JobClient client = env.executeAsync(KafkaVerificationJob.JOB_NAME);
             System.out.println(

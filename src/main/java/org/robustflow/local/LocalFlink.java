@@ -17,15 +17,17 @@ public final class LocalFlink {
     private LocalFlink() {}
 
     /**
-     * The MiniCluster settings: dashboard port (0 for any free one), slots = parallelism, temp
+     * The MiniCluster settings: dashboard port (0 for any free one), default parallelism, slots (at
+     * least the largest parallelism of any operator, or the job waits for slots forever), temp
      * dirs.
      */
-    public static Configuration configuration(int dashboardPort, int parallelism, Path tmpDir) {
+    public static Configuration configuration(
+            int dashboardPort, int parallelism, int slots, Path tmpDir) {
         Configuration conf = new Configuration();
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
         conf.set(RestOptions.PORT, dashboardPort);
-        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism);
+        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(parallelism, slots));
         conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
         conf.set(CoreOptions.TMP_DIRS, tmpDir.toAbsolutePath().toString());
         return conf;
@@ -33,10 +35,10 @@ public final class LocalFlink {
 
     /** An environment whose jobs run on a new MiniCluster with the dashboard. */
     public static StreamExecutionEnvironment environment(
-            int dashboardPort, int parallelism, Path tmpDir) {
+            int dashboardPort, int parallelism, int slots, Path tmpDir) {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(
-                        configuration(dashboardPort, parallelism, tmpDir));
+                        configuration(dashboardPort, parallelism, slots, tmpDir));
         env.setParallelism(parallelism);
         return env;
     }
