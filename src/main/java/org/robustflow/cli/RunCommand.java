@@ -15,6 +15,7 @@ import org.robustflow.local.LocalFlink;
 import org.robustflow.pipeline.JobConfig;
 import org.robustflow.pipeline.kafka.KafkaClients;
 import org.robustflow.pipeline.kafka.KafkaVerificationJob;
+import org.robustflow.pipeline.kafka.PropertyJob;
 import org.robustflow.pipeline.kafka.ResultsFollower;
 import org.robustflow.pipeline.kafka.Topics;
 import picocli.CommandLine.Command;
@@ -106,6 +107,7 @@ public final class RunCommand implements Callable<Integer> {
                     (System.nanoTime() - startKafka) / 1e9);
             Topics topics = Topics.defaults(kafka.bootstrapServers());
             topics.createIfAbsent();
+            PropertyJob.createTopics(topics);
 
             StreamExecutionEnvironment env =
                     LocalFlink.environment(
@@ -114,6 +116,7 @@ public final class RunCommand implements Callable<Integer> {
                             cfg.milpParallelism(),
                             work.resolve("flink-tmp"));
             KafkaVerificationJob.define(env, topics, cfg, false);
+            PropertyJob.define(env, topics, cfg, false);
             JobClient client = env.executeAsync(KafkaVerificationJob.JOB_NAME);
             System.out.println(
                     "Flink dashboard at http://127.0.0.1:"
