@@ -1,5 +1,6 @@
 package org.robustflow.local;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.RestOptions;
@@ -30,6 +31,13 @@ public final class LocalFlink {
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(parallelism, slots));
         conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
         conf.set(CoreOptions.TMP_DIRS, tmpDir.toAbsolutePath().toString());
+        // Checkpoints to files, not the JobManager's memory, whose 5 MB limit per state a model
+        // of an imported network (2-4 MB each, in broadcast state) or a few properties waiting
+        // with theirs exceed; the cluster's config.yaml does the same.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                tmpDir.toAbsolutePath().resolve("checkpoints").toUri().toString());
         return conf;
     }
 

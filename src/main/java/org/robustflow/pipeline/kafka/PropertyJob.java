@@ -52,8 +52,11 @@ public final class PropertyJob {
     public static final String PROPERTIES = "robustflow.properties";
     public static final String PROPERTY_RESULTS = "robustflow.property-results";
 
-    /** Async slots per instance: queued properties beyond these wait in Flink's async buffer. */
-    static final int CAPACITY = 64;
+    /**
+     * Properties in flight per solver thread: each carries its model's snapshot (MBs) into the
+     * checkpoint, so only a few; the rest wait upstream (backpressure) or in the join's state.
+     */
+    static final int IN_FLIGHT_PER_THREAD = 2;
 
     /** Longest a property may take before the job answers timeout for it (a safety net). */
     static final long ASYNC_TIMEOUT_MS = 3_600_000;
@@ -160,7 +163,7 @@ public final class PropertyJob {
                                 new PropertyCheck(cfg.milpThreads()),
                                 ASYNC_TIMEOUT_MS,
                                 TimeUnit.MILLISECONDS,
-                                CAPACITY)
+                                IN_FLIGHT_PER_THREAD * cfg.milpThreads())
                         .returns(TypeInformation.of(PropertyOutcome.class))
                         .name("decide-properties")
                         .uid("decide-properties");
