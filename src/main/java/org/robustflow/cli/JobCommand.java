@@ -4,6 +4,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import org.robustflow.local.LocalFlink;
 import org.robustflow.pipeline.kafka.KafkaVerificationJob;
+import org.robustflow.pipeline.kafka.PropertyJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,6 +45,7 @@ public final class JobCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         kafka.topics().createIfAbsent();
+        PropertyJob.createTopics(kafka.topics());
         StreamExecutionEnvironment env;
         if (remote != null) {
             String[] hostPort = remote.split(":");
@@ -64,10 +66,12 @@ public final class JobCommand implements Callable<Integer> {
                     LocalFlink.environment(
                             dashboardPort,
                             job.localParallelism(),
+                            job.config().milpParallelism(),
                             Workspace.home().resolve(".cache/flink-tmp"));
             System.out.println("dashboard: http://127.0.0.1:" + dashboardPort);
         }
         KafkaVerificationJob.define(env, kafka.topics(), job.config(), false);
+        PropertyJob.define(env, kafka.topics(), job.config(), false);
         if (remote != null) {
             // Detached: the job lives on the cluster; this command only submits it.
             var client = env.executeAsync(KafkaVerificationJob.JOB_NAME);

@@ -35,7 +35,8 @@ import picocli.CommandLine.Command;
             ResultsCommand.class,
             VerifyPropertyCommand.class,
             MilpBenchCommand.class,
-            ReportCommand.class
+            ReportCommand.class,
+            SuiteCommand.class
         })
 public final class Main {
     public static void main(String[] args) {

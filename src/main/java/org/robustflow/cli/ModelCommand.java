@@ -7,7 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +14,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code model export|import|info}: move networks in and out of the mlp-json/1 interchange format.
+ * {@code model export|import|info}: move networks between the Avro model file, the interchange
+ * formats mlp-json/1 and net-json/1, and ONNX (import only).
  */
 @Command(
         name = "model",
@@ -28,16 +28,16 @@ import java.util.concurrent.Callable;
         })
 public final class ModelCommand {
 
-    /** Writes a model as mlp-json/1. */
+    /** Writes a model as mlp-json/1 (an MLP) or net-json/1 (any other layer sequence). */
     @Command(
             name = "export",
             mixinStandardHelpOptions = true,
-            description = "Write a model as mlp-json/1.")
+            description = "Write a model as mlp-json/1 (MLPs) or net-json/1 (other networks).")
     static final class Export implements Callable<Integer> {
         @Option(
                 names = "--format",
                 defaultValue = "json",
-                description = "Output format; only json (mlp-json/1).")
+                description = "Output format; only json (mlp-json/1 or net-json/1).")
         String format;
 
         @Option(names = "--model", description = "Model file (default: the default model).")
@@ -68,13 +68,15 @@ public final class ModelCommand {
         }
     }
 
-    /** Reads mlp-json/1 (e.g. from PyTorch) and writes a model file. */
+    /** Reads mlp-json/1, net-json/1 (e.g. from PyTorch) or ONNX and writes a model file. */
     @Command(
             name = "import",
             mixinStandardHelpOptions = true,
-            description = "Read mlp-json/1 and write an Avro model file.")
+            description = "Read mlp-json/1, net-json/1 or ONNX and write an Avro model file.")
     static final class Import implements Callable<Integer> {
-        @Parameters(index = "0", description = "mlp-json/1 file.")
+        @Parameters(
+                index = "0",
+                description = "mlp-json/1 or net-json/1 (.json) or ONNX (.onnx, .onnx.gz) file.")
         Path json;
 
         @Option(names = "--out", required = true, description = "Model file to write.")
@@ -89,9 +91,9 @@ public final class ModelCommand {
         @Override
         public Integer call() throws Exception {
             Network mlp;
-            try (InputStream in = Files.newInputStream(json)) {
-                mlp = ModelIo.readJson(in);
-            } catch (java.io.IOException e) {
+            try {
+                mlp = Models.read(json);
+            } catch (java.io.IOException | IllegalArgumentException e) {
                 System.err.println(json + ": " + e.getMessage());
                 return 2;
             }
@@ -128,7 +130,7 @@ public final class ModelCommand {
         @Override
         public Integer call() throws Exception {
             ModelSnapshot s = Workspace.loadSnapshot(model, System.err);
-            Network mlp = ModelIo.toMlp(s);
+            Network mlp = ModelIo.toNetwork(s);
             System.out.println("architecture   " + mlp.architecture());
             System.out.println("version        " + s.getVersion());
             System.out.println("source         " + s.getSource());

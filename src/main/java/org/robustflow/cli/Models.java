@@ -31,7 +31,7 @@ final class Models {
                 return ModelIo.readJson(in);
             }
         }
-        return ModelIo.toMlp(ModelIo.read(file));
+        return ModelIo.toNetwork(ModelIo.read(file));
     }
 
     /** {@code file}, or {@code file.gz} when only the compressed copy exists. */

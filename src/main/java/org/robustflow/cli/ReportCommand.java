@@ -4,6 +4,7 @@ import org.robustflow.avro.EpsilonAccuracy;
 import org.robustflow.avro.ModelSnapshot;
 import org.robustflow.data.AvroCodec;
 import org.robustflow.data.DatasetLoader;
+import org.robustflow.model.ModelIo;
 import org.robustflow.pipeline.kafka.KafkaClients;
 import org.robustflow.pipeline.kafka.ResultsFollower;
 import picocli.CommandLine.Command;
@@ -58,7 +59,7 @@ public final class ReportCommand implements Callable<Integer> {
             return 1;
         }
         String version = rows.values().iterator().next().getModelVersion();
-        AvroCodec<ModelSnapshot> codec = AvroCodec.of(ModelSnapshot.class);
+        AvroCodec<ModelSnapshot> codec = ModelIo.codec();
         ModelSnapshot model = null;
         for (byte[] value :
                 KafkaClients.readCommitted(

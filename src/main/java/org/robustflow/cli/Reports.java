@@ -76,7 +76,7 @@ final class Reports {
         examples.sort(
                 Comparator.comparingDouble(ReportWriter.Example::eps)
                         .thenComparingLong(ReportWriter.Example::imageId));
-        Network mlp = ModelIo.toMlp(model);
+        Network mlp = ModelIo.toNetwork(model);
         return ReportWriter.write(
                 dir,
                 runId,

@@ -15,6 +15,7 @@ import org.robustflow.local.LocalFlink;
 import org.robustflow.pipeline.JobConfig;
 import org.robustflow.pipeline.kafka.KafkaClients;
 import org.robustflow.pipeline.kafka.KafkaVerificationJob;
+import org.robustflow.pipeline.kafka.PropertyJob;
 import org.robustflow.pipeline.kafka.ResultsFollower;
 import org.robustflow.pipeline.kafka.Topics;
 import picocli.CommandLine.Command;
@@ -106,11 +107,16 @@ public final class RunCommand implements Callable<Integer> {
                     (System.nanoTime() - startKafka) / 1e9);
             Topics topics = Topics.defaults(kafka.bootstrapServers());
             topics.createIfAbsent();
+            PropertyJob.createTopics(topics);
 
             StreamExecutionEnvironment env =
                     LocalFlink.environment(
-                            dashboardPort, job.localParallelism(), work.resolve("flink-tmp"));
+                            dashboardPort,
+                            job.localParallelism(),
+                            cfg.milpParallelism(),
+                            work.resolve("flink-tmp"));
             KafkaVerificationJob.define(env, topics, cfg, false);
+            PropertyJob.define(env, topics, cfg, false);
             JobClient client = env.executeAsync(KafkaVerificationJob.JOB_NAME);
             System.out.println(
                     "Flink dashboard at http://127.0.0.1:"

@@ -72,7 +72,7 @@ public final class Workspace {
         if (path != null && (Models.isOnnx(path) || path.toString().endsWith(".json"))) {
             return Models.read(path);
         }
-        return ModelIo.toMlp(loadSnapshot(path, log));
+        return ModelIo.toNetwork(loadSnapshot(path, log));
     }
 
     /**

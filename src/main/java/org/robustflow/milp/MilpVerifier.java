@@ -16,7 +16,7 @@ public interface MilpVerifier extends Serializable {
      * @param timeLimitMs for the whole query
      */
     MilpResult verify(
-            Network mlp,
+            Network network,
             double[] x,
             int label,
             double eps,

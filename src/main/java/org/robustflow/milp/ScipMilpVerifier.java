@@ -4,23 +4,20 @@ import com.google.ortools.linearsolver.MPConstraint;
 import com.google.ortools.linearsolver.MPObjective;
 import com.google.ortools.linearsolver.MPSolver;
 import org.robustflow.attack.Witnesses;
-import org.robustflow.bounds.BoundPropagator;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.InputBox;
-import org.robustflow.bounds.Interval;
 import org.robustflow.bounds.Verdict;
-import org.robustflow.model.DenseLayer;
 import org.robustflow.model.Network;
 import org.robustflow.spec.Box;
 import org.robustflow.spec.OutputSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The robustness query as a MILP on OR-Tools (SCIP by default), one model per query.
+ * The robustness query as a MILP on OR-Tools (SCIP by default), one model per query, encoded layer
+ * by layer ({@link NetworkEncoding}) for any layer sequence.
  *
  * <p>Two formulations, per margin j != y that the bounds leave unproven:
  *
@@ -71,69 +68,42 @@ public final class ScipMilpVerifier implements MilpVerifier {
 
     @Override
     public MilpResult verify(
-            Network mlp,
+            Network network,
             double[] x,
             int label,
             double eps,
             CrownPropagator.RowBounds bounds,
             long timeLimitMs) {
         long start = System.nanoTime();
-        if (!mlp.isMlp()) {
-            // The encoding walks dense layers with ReLU between them; skipping other layers
-            // (element-wise normalisation) would encode another network.
-            return new MilpResult(
-                    Verdict.UNKNOWN,
-                    null,
-                    -1,
-                    0,
-                    0,
-                    (System.nanoTime() - start) / 1000,
-                    "MILP encodes dense/ReLU networks only, not " + mlp.architecture());
-        }
         long deadline = start / 1_000_000 + timeLimitMs;
         double[][] box = InputBox.of(x, eps);
-        Interval logitBounds =
-                new BoundPropagator(mlp).logits(new Interval(box[0], box[1], 1, x.length));
         MPSolver solver = Solvers.create(backend);
         try {
             Encoders encoders = new Encoders(solver);
-            List<Encoders.Bounded> h = new ArrayList<>();
-            for (int k = 0; k < x.length; k++) {
-                h.add(
-                        new Encoders.Bounded(
-                                solver.makeNumVar(box[0][k], box[1][k], "x" + k),
-                                box[0][k],
-                                box[1][k]));
+            NetworkEncoding encoding;
+            try {
+                encoding =
+                        NetworkEncoding.encode(
+                                solver, encoders, network, box, bounds.hiddenPreActivations());
+            } catch (IllegalArgumentException e) {
+                // Bounds that do not fit this box would make the model infeasible: no answer.
+                return new MilpResult(
+                        Verdict.UNKNOWN,
+                        null,
+                        -1,
+                        0,
+                        0,
+                        (System.nanoTime() - start) / 1000,
+                        "not encoded: " + e.getMessage());
             }
-            List<Encoders.Bounded> inputs = h;
-            List<DenseLayer> layers = mlp.denseLayers();
-            List<Encoders.Bounded> logits = null;
-            for (int l = 0; l < layers.size(); l++) {
-                DenseLayer layer = layers.get(l);
-                boolean last = l == layers.size() - 1;
-                double[][] pre = last ? logitBounds.row(0) : bounds.hiddenPreActivations().get(l);
-                List<Encoders.Bounded> out = new ArrayList<>();
-                for (int o = 0; o < layer.outputSize(); o++) {
-                    double[] w = new double[layer.inputSize()];
-                    for (int i = 0; i < w.length; i++) {
-                        w[i] = layer.weight(o, i);
-                    }
-                    Encoders.Bounded z =
-                            encoders.affine(
-                                    h, w, layer.bias(o), pre[0][o], pre[1][o], "z" + l + "_" + o);
-                    out.add(last ? z : encoders.relu(z, "h" + l + "_" + o));
-                }
-                if (last) {
-                    logits = out;
-                }
-                h = out;
-            }
+            List<Encoders.Bounded> inputs = encoding.inputs();
+            List<Encoders.Bounded> logits = encoding.outputs();
 
             int solved = 0;
             boolean timedOut = false;
             boolean undecided = false;
             MPObjective objective = solver.objective();
-            for (int j = 0; j < mlp.numClasses(); j++) {
+            for (int j = 0; j < network.numClasses(); j++) {
                 if (j == label || bounds.marginLower()[j] > 0) {
                     continue;
                 }
@@ -183,7 +153,7 @@ public final class ScipMilpVerifier implements MilpVerifier {
                 if (hasPoint) {
                     MilpResult hit =
                             recheck(
-                                    mlp,
+                                    network,
                                     x,
                                     label,
                                     eps,
@@ -203,7 +173,7 @@ public final class ScipMilpVerifier implements MilpVerifier {
                                 || again == MPSolver.ResultStatus.FEASIBLE) {
                             hit =
                                     recheck(
-                                            mlp,
+                                            network,
                                             x,
                                             label,
                                             eps,
@@ -265,7 +235,7 @@ public final class ScipMilpVerifier implements MilpVerifier {
     }
 
     private MilpResult recheck(
-            Network mlp,
+            Network network,
             double[] x,
             int label,
             double eps,
@@ -279,10 +249,10 @@ public final class ScipMilpVerifier implements MilpVerifier {
         for (int k = 0; k < candidate.length; k++) {
             candidate[k] = Math.min(exact.upper(k), Math.max(exact.lower(k), candidate[k]));
         }
-        double[] logits = mlp.logits(candidate);
+        double[] logits = network.logits(candidate);
         int predicted = Network.argMax(logits);
-        OutputSpec violation = OutputSpec.robustness(mlp.numClasses(), label);
-        if (Witnesses.isCounterexample(mlp, exact, violation, candidate)) {
+        OutputSpec violation = OutputSpec.robustness(network.numClasses(), label);
+        if (Witnesses.isCounterexample(network, exact, violation, candidate)) {
             return new MilpResult(
                     Verdict.FALSIFIED,
                     candidate,

@@ -59,7 +59,7 @@ public final class Fixtures {
                             ModelIo.toSnapshot(mlp, null, accuracy, "test fixture"), DEFAULT_MODEL);
                 }
                 var snapshot = ModelIo.read(DEFAULT_MODEL);
-                defaultModel = ModelIo.toMlp(snapshot);
+                defaultModel = ModelIo.toNetwork(snapshot);
                 defaultModelAccuracy = snapshot.getTestAccuracy();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -35,7 +35,7 @@ final class ModelRegistry {
         } catch (Exception e) {
             throw new IllegalArgumentException("undecodable model: " + e.getMessage(), e);
         }
-        Network mlp = ModelIo.toMlp(snapshot);
+        Network mlp = ModelIo.toNetwork(snapshot);
         if (!mlp.version().equals(event.version)) {
             throw new IllegalArgumentException(
                     "model event says version "

@@ -45,7 +45,9 @@ public final class FlinkJobMain {
                         .withSuffix(params.get("topic-suffix", ""))
                         .withClientOverrides(kafkaOverrides);
         topics.createIfAbsent();
+        PropertyJob.createTopics(topics);
         KafkaVerificationJob.define(env, topics, cfg, false);
+        PropertyJob.define(env, topics, cfg, false);
         env.execute(KafkaVerificationJob.JOB_NAME);
     }
 }

@@ -38,6 +38,8 @@ public final class KafkaClients {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        // Models of imported networks exceed the 1 MB default (see Topics.MODEL_MAX_BYTES).
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(Topics.MODEL_MAX_BYTES));
         return new KafkaProducer<>(p);
     }
 

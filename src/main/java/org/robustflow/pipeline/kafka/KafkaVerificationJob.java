@@ -214,7 +214,7 @@ public final class KafkaVerificationJob {
         return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
     }
 
-    private static <T> KafkaSource<Either<DeadLetterEvent, T>> source(
+    static <T> KafkaSource<Either<DeadLetterEvent, T>> source(
             Topics topics,
             String topic,
             KafkaRecordDeserializationSchema<Either<DeadLetterEvent, T>> deserializer,
@@ -236,7 +236,7 @@ public final class KafkaVerificationJob {
         return builder.build();
     }
 
-    private static <T> KafkaSink<T> sink(
+    static <T> KafkaSink<T> sink(
             Topics topics,
             String name,
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer) {
@@ -251,7 +251,7 @@ public final class KafkaVerificationJob {
     }
 
     /** Good records pass on; dead letters go to the side output. */
-    private static <T> SingleOutputStreamOperator<T> valid(
+    static <T> SingleOutputStreamOperator<T> valid(
             DataStream<Either<DeadLetterEvent, T>> decoded,
             OutputTag<DeadLetterEvent> badInput,
             TypeInformation<T> type,

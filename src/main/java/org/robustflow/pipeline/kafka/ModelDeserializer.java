@@ -38,7 +38,7 @@ public final class ModelDeserializer
     public Either<DeadLetterEvent, ModelEvent> decode(
             String topic, int partition, long offset, byte[] value) {
         if (codec == null) {
-            codec = AvroCodec.of(ModelSnapshot.class);
+            codec = ModelIo.codec();
         }
         try {
             // Checks shapes and values, and a non-empty claimed version against the weights.

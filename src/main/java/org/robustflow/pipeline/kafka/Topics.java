@@ -43,6 +43,13 @@ public record Topics(
     /** Images are the parallel input: one partition per source subtask on a small cluster. */
     public static final int IMAGE_PARTITIONS = 4;
 
+    /**
+     * Largest model message: Kafka's 1 MB default holds only small MLPs (a 784-256-256-10 network
+     * is 2.2 MB of doubles, mnist_fc's 256x6 4.2 MB). The models topic allows this much
+     * (max.message.bytes), and our producers may send it (max.request.size).
+     */
+    public static final int MODEL_MAX_BYTES = 16 << 20;
+
     public Topics {
         clientOverrides = Map.copyOf(clientOverrides);
     }
@@ -101,7 +108,9 @@ public record Topics(
                         .configs(
                                 Map.of(
                                         TopicConfig.CLEANUP_POLICY_CONFIG,
-                                        TopicConfig.CLEANUP_POLICY_COMPACT)));
+                                        TopicConfig.CLEANUP_POLICY_COMPACT,
+                                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                                        String.valueOf(MODEL_MAX_BYTES))));
         wanted.add(new NewTopic(verdicts, IMAGE_PARTITIONS, (short) 1));
         wanted.add(
                 new NewTopic(results, 1, (short) 1)

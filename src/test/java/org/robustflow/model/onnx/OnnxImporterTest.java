@@ -117,7 +117,7 @@ class OnnxImporterTest {
         // mnist_fc networks are plain MLPs, so today's model file already holds them exactly.
         Network net = OnnxImporter.read(network("mnist-net_256x2.onnx.gz"));
         Network back =
-                ModelIo.toMlp(ModelIo.toSnapshot(net, null, null, "mnist-net_256x2.onnx.gz"));
+                ModelIo.toNetwork(ModelIo.toSnapshot(net, null, null, "mnist-net_256x2.onnx.gz"));
         assertThat(back.version()).isEqualTo(net.version());
         double[] x = Fixtures.mnistTest().pixels(0);
         assertThat(back.logits(x)).containsExactly(net.logits(x));
