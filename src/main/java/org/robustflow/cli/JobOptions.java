@@ -48,6 +48,12 @@ final class JobOptions {
     int milpParallelism;
 
     @Option(
+            names = "--complete",
+            description =
+                    "Decide every pair: the exact stage becomes branch and bound with alpha/beta-CROWN (robustflow.exact.method=bab) for every undecided pair, --milp-time-limit seconds each unless given (then 60).")
+    boolean complete;
+
+    @Option(
             names = "--parallelism",
             description =
                     "Parallelism of the job (default: embedded, the number of cores; on a cluster, its parallelism.default).")
@@ -73,6 +79,13 @@ final class JobOptions {
         conf.set(JobConfig.MILP_MAX_UNSTABLE, milpMaxUnstable);
         conf.set(JobConfig.MILP_TIME_LIMIT_MS, Math.round(milpSeconds * 1000));
         conf.set(JobConfig.MILP_PARALLELISM, milpParallelism);
+        if (complete) {
+            conf.set(JobConfig.EXACT_METHOD, "bab");
+            conf.set(JobConfig.MILP_MAX_UNSTABLE, Integer.MAX_VALUE);
+            if (milpSeconds == JobConfig.MILP_TIME_LIMIT_MS.defaultValue() / 1000.0) {
+                conf.set(JobConfig.MILP_TIME_LIMIT_MS, 60_000L);
+            }
+        }
         for (Map.Entry<String, String> e : settings.entrySet()) {
             if (JobConfig.OPTIONS.stream().noneMatch(o -> o.key().equals(e.getKey()))) {
                 throw new CommandLine.ParameterException(

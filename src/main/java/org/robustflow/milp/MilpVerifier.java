@@ -10,6 +10,11 @@ import java.io.Serializable;
  * could not prove. Behind an interface so the streaming job can take another implementation.
  */
 public interface MilpVerifier extends Serializable {
+    /** The method name verdicts of this verifier carry. */
+    default String method() {
+        return "milp";
+    }
+
     /**
      * @param bounds sound per-neuron bounds for this (image, eps) and the margins they already
      *     prove

@@ -7,6 +7,9 @@ import org.apache.flink.configuration.ReadableConfig;
 
 import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.EpsilonGrid;
+import org.robustflow.milp.MilpVerifier;
+import org.robustflow.milp.ScipMilpVerifier;
+import org.robustflow.verify.CascadeExactVerifier;
 
 import java.io.Serializable;
 import java.util.Arrays;
@@ -57,6 +60,12 @@ public final class JobConfig implements Serializable {
                     .defaultValue(25)
                     .withDescription(
                             "Pairs left UNKNOWN with at most this many unstable ReLUs go to the exact stage (MILP); -1 turns it off.");
+    public static final ConfigOption<String> EXACT_METHOD =
+            ConfigOptions.key("robustflow.exact.method")
+                    .stringType()
+                    .defaultValue("milp")
+                    .withDescription(
+                            "The exact stage: milp (SCIP on the big-M encoding) or bab (the complete cascade: a stronger attack, then branch and bound with alpha/beta-CROWN, as certify --complete).");
     public static final ConfigOption<Long> MILP_TIME_LIMIT_MS =
             ConfigOptions.key("robustflow.milp.time-limit-ms")
                     .longType()
@@ -129,6 +138,7 @@ public final class JobConfig implements Serializable {
                     ATTACK_STEPS,
                     ATTACK_RESTARTS,
                     MILP_MAX_UNSTABLE,
+                    EXACT_METHOD,
                     MILP_TIME_LIMIT_MS,
                     MILP_PARALLELISM,
                     MILP_THREADS,
@@ -159,7 +169,9 @@ public final class JobConfig implements Serializable {
         for (ConfigOption<?> option : OPTIONS) {
             copy(config, conf, option);
         }
-        return new JobConfig(conf);
+        JobConfig cfg = new JobConfig(conf);
+        cfg.exactVerifier(); // an unknown exact method fails here, before the job starts
+        return cfg;
     }
 
     private static <T> void copy(ReadableConfig from, Configuration to, ConfigOption<T> option) {
@@ -197,6 +209,24 @@ public final class JobConfig implements Serializable {
     /** -1 when MILP is off. */
     public int milpMaxUnstable() {
         return conf.get(MILP_MAX_UNSTABLE);
+    }
+
+    public String exactMethod() {
+        return conf.get(EXACT_METHOD);
+    }
+
+    /** The exact stage's verifier, by {@link #EXACT_METHOD}. */
+    public MilpVerifier exactVerifier() {
+        switch (exactMethod()) {
+            case "milp":
+                return new ScipMilpVerifier();
+            case "bab":
+                return new CascadeExactVerifier(
+                        attack() == null ? Pgd.Settings.defaults() : attack());
+            default:
+                throw new IllegalArgumentException(
+                        EXACT_METHOD.key() + " is milp or bab, not " + exactMethod());
+        }
     }
 
     public long milpTimeLimitMs() {

@@ -7,7 +7,6 @@ import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.util.Collector;
 
-import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.pipeline.functions.AccuracyAggregator;
 import org.robustflow.pipeline.functions.BoundFunction;
 import org.robustflow.pipeline.functions.ExpandEpsilons;
@@ -112,12 +111,12 @@ public final class VerificationJob {
                             .connect(modelCopies)
                             .process(
                                     new MilpFunction(
-                                            new ScipMilpVerifier(),
+                                            cfg.exactVerifier(),
                                             cfg.milpTimeLimitMs(),
                                             cfg.milpThreads(),
                                             cfg.modelRecheckMs(),
                                             cfg.modelRetentionMs()))
-                            .name("milp")
+                            .name("exact-" + cfg.exactMethod())
                             .uid("milp")
                             .setMaxParallelism(cfg.modelKeyGroups())
                             .setParallelism(cfg.milpParallelism());

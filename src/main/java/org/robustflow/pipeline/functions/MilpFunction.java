@@ -218,7 +218,7 @@ public class MilpFunction extends TaskFunction {
                                     task,
                                     new Decision(
                                             r.verdict(),
-                                            "milp",
+                                            verifier.method(),
                                             task.label,
                                             margin,
                                             bounds.unstableRelus(),
@@ -247,7 +247,7 @@ public class MilpFunction extends TaskFunction {
     }
 
     private VerdictEvent timeout(VerificationTask task) {
-        return new VerdictEvent(task, Verdict.TIMEOUT, "milp", -1, Double.NaN, -1, 0);
+        return new VerdictEvent(task, Verdict.TIMEOUT, verifier.method(), -1, Double.NaN, -1, 0);
     }
 
     private void emit(VerdictEvent v, Collector<VerdictEvent> out) {
