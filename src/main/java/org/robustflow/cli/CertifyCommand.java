@@ -119,7 +119,9 @@ public final class CertifyCommand implements Callable<Integer> {
                             test,
                             epsValues,
                             workers,
-                            Sweep.DEFAULT_CHUNK,
+                            // Exact stages take seconds per image: small chunks keep all
+                            // threads busy to the end.
+                            complete ? 2 : Sweep.DEFAULT_CHUNK,
                             bar::stepBy);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
