@@ -68,7 +68,7 @@ public final class Pgd {
         // A seed per query: the image, its label and eps, so restarts differ across queries.
         long seed = settings.seed() ^ Double.doubleToLongBits(eps) ^ label;
         seed = seed * 31 + java.util.Arrays.hashCode(x);
-        return search(box, spec, x, settings.stepFraction() * eps, eps, seed);
+        return search(box, spec, x, settings.stepFraction() * eps, eps, seed, Long.MAX_VALUE);
     }
 
     /**
@@ -77,6 +77,14 @@ public final class Pgd {
      * different queries search differently and the same query repeats.
      */
     public Optional<double[]> attack(Box box, OutputSpec spec) {
+        return attack(box, spec, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #attack(Box, OutputSpec)}, starting no restart after {@code deadlineNanos} ({@link
+     * System#nanoTime()}).
+     */
+    public Optional<double[]> attack(Box box, OutputSpec spec, long deadlineNanos) {
         int n = box.size();
         double[] centre = new double[n];
         double radius = 0;
@@ -86,11 +94,18 @@ public final class Pgd {
             radius = Math.max(radius, (box.upper(k) - box.lower(k)) * 0.5);
             seed = seed * 31 + Double.doubleToLongBits(box.lower(k));
         }
-        return search(box, spec, centre, settings.stepFraction() * radius, radius, seed);
+        return search(
+                box, spec, centre, settings.stepFraction() * radius, radius, seed, deadlineNanos);
     }
 
     private Optional<double[]> search(
-            Box box, OutputSpec spec, double[] start, double step, double radius, long seed) {
+            Box box,
+            OutputSpec spec,
+            double[] start,
+            double step,
+            double radius,
+            long seed,
+            long deadlineNanos) {
         int n = box.size();
         double[] lo = box.lower();
         double[] hi = box.upper();
@@ -99,6 +114,9 @@ public final class Pgd {
         int[] order = settings.adaptive() ? closestFirst(start, spec) : null;
         int patience = Math.max(2, settings.steps() / 10);
         for (int restart = 0; restart < settings.restarts(); restart++) {
+            if (restart > 0 && System.nanoTime() > deadlineNanos) {
+                break;
+            }
             double[] p = new double[n];
             for (int k = 0; k < n; k++) {
                 p[k] =

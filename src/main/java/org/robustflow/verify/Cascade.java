@@ -109,7 +109,7 @@ public final class Cascade {
         if (!settings.complete()) {
             return new Answer(Verdict.UNKNOWN, "none", null);
         }
-        Optional<double[]> w = attack(1).attack(box, violation);
+        Optional<double[]> w = attack(1).attack(box, violation, deadline);
         if (w.isPresent()) {
             return new Answer(Verdict.FALSIFIED, "pgd", w.get());
         }
@@ -130,7 +130,7 @@ public final class Cascade {
         boolean outOfTime = System.nanoTime() > deadline;
         // Counterexamples are often found only by later restarts.
         for (int round = 2; round <= MAX_ATTACK_ROUNDS && System.nanoTime() < deadline; round++) {
-            w = attack(round).attack(box, violation);
+            w = attack(round).attack(box, violation, deadline);
             if (w.isPresent()) {
                 return new Answer(Verdict.FALSIFIED, "pgd", w.get());
             }
