@@ -130,12 +130,35 @@ public final class AlphaBetaCrown {
                 box,
                 reluInputs,
                 splits,
+                row,
+                start,
+                iterations,
+                crown.magnitudes(box.lower(), box.upper()));
+    }
+
+    /**
+     * As {@link #optimise(Box, List, Splits, LinearConstraint, Multipliers, int)} with the box's
+     * magnitudes ({@link CrownPropagator#magnitudes}) computed once by the caller, who bounds many
+     * subdomains of the same box.
+     */
+    public Optimised optimise(
+            Box box,
+            List<double[][]> reluInputs,
+            Splits splits,
+            LinearConstraint row,
+            Multipliers start,
+            int iterations,
+            double[][] magnitude) {
+        return optimise(
+                box,
+                reluInputs,
+                splits,
                 row.coefficients(),
                 row.bound(),
                 layers.size() - 1,
                 start,
                 iterations,
-                crown.magnitudes(box.lower(), box.upper()));
+                magnitude);
     }
 
     /**
@@ -166,34 +189,29 @@ public final class AlphaBetaCrown {
                 if (!(b[0][k] < 0 && b[1][k] > 0) || System.nanoTime() > deadlineNanos) {
                     continue;
                 }
-                double[] unit = new double[b[0].length];
-                unit[k] = 1;
-                // Stop as soon as the neuron is stable: then its bounds no longer matter.
-                Optimised lower =
-                        optimise(
-                                box,
-                                refined,
-                                Splits.NONE,
-                                unit,
-                                0,
-                                source,
-                                Multipliers.initial(network),
-                                iterations,
-                                magnitude);
-                b[0][k] = Math.max(b[0][k], lower.bound());
-                unit[k] = -1;
-                Optimised upper =
-                        optimise(
-                                box,
-                                refined,
-                                Splits.NONE,
-                                unit,
-                                0,
-                                source,
-                                Multipliers.initial(network),
-                                iterations,
-                                magnitude);
-                b[1][k] = Math.min(b[1][k], -upper.bound());
+                // A lower bound of z_k (sign 1) and of -z_k (sign -1); stop as soon as the
+                // neuron is stable: then its bounds no longer matter.
+                for (int sign = 1; sign >= -1; sign -= 2) {
+                    double[] unit = new double[b[0].length];
+                    unit[k] = sign;
+                    double bound =
+                            optimise(
+                                            box,
+                                            refined,
+                                            Splits.NONE,
+                                            unit,
+                                            0,
+                                            source,
+                                            Multipliers.initial(network),
+                                            iterations,
+                                            magnitude)
+                                    .bound();
+                    if (sign > 0) {
+                        b[0][k] = Math.max(b[0][k], bound);
+                    } else {
+                        b[1][k] = Math.min(b[1][k], -bound);
+                    }
+                }
             }
         }
         return refined;

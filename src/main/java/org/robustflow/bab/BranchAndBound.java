@@ -132,6 +132,7 @@ public final class BranchAndBound {
     public Outcome proveAll(
             Box box, List<List<LinearConstraint>> disjuncts, boolean[] open, long deadlineNanos) {
         Interval one = new Interval(box.lower(), box.upper(), 1, box.size());
+        double[][] magnitude = crown.magnitudes(box.lower(), box.upper());
         List<double[][]> known = null;
         int domains = 0;
         int maxDepth = 0;
@@ -148,6 +149,7 @@ public final class BranchAndBound {
                             List.of(Splits.NONE),
                             List.of(AlphaBetaCrown.Multipliers.initial(network)),
                             known,
+                            magnitude,
                             deadlineNanos);
             if (known == null && root.witness() == null && !root.open().isEmpty()) {
                 // Tighter intermediate bounds for every subdomain to come, with at most a
@@ -167,9 +169,10 @@ public final class BranchAndBound {
                                 List.of(Splits.NONE),
                                 List.of(root.open().get(0).multipliers()),
                                 known,
+                                magnitude,
                                 deadlineNanos);
             }
-            Outcome o = search(box, one, spec, root, known, deadlineNanos);
+            Outcome o = search(box, one, spec, root, known, magnitude, deadlineNanos);
             domains += o.domains();
             maxDepth = Math.max(maxDepth, o.maxDepth());
             if (o.status() != Status.PROVED) {
@@ -186,6 +189,7 @@ public final class BranchAndBound {
             OutputSpec spec,
             Round root,
             List<double[][]> known,
+            double[][] magnitude,
             long deadlineNanos) {
         PriorityQueue<Domain> queue =
                 new PriorityQueue<>((a, b) -> Double.compare(a.score(), b.score()));
@@ -214,7 +218,7 @@ public final class BranchAndBound {
                 if (choice == null) {
                     // Every ReLU is decided: the subdomain is a polytope on which the network is
                     // linear, and with the best beta the bound is its exact minimum (LP duality).
-                    Leaf leaf = leaf(box, spec, d);
+                    Leaf leaf = leaf(box, spec, d, magnitude);
                     if (leaf.witness() != null) {
                         return new Outcome(
                                 Status.FALSIFIED, domains, maxDepth, "leaf LP", leaf.witness());
@@ -235,7 +239,8 @@ public final class BranchAndBound {
             }
             domains += children.size();
             if (!children.isEmpty()) {
-                Round round = bound(box, one, spec, children, starts, known, deadlineNanos);
+                Round round =
+                        bound(box, one, spec, children, starts, known, magnitude, deadlineNanos);
                 if (round.witness() != null) {
                     return new Outcome(
                             Status.FALSIFIED,
@@ -268,6 +273,7 @@ public final class BranchAndBound {
             List<Splits> splits,
             List<AlphaBetaCrown.Multipliers> starts,
             List<double[][]> known,
+            double[][] magnitude,
             long deadlineNanos) {
         int count = splits.size();
         double[] lower = new double[count * one.width()];
@@ -314,7 +320,8 @@ public final class BranchAndBound {
                             splits.get(q),
                             conjunct.get(row),
                             starts.get(q),
-                            System.nanoTime() > deadlineNanos ? 0 : ITERATIONS);
+                            System.nanoTime() > deadlineNanos ? 0 : ITERATIONS,
+                            magnitude);
             if (o.bound() > conjunct.get(row).bound()) {
                 continue;
             }
@@ -371,12 +378,18 @@ public final class BranchAndBound {
     private record Leaf(boolean proved, double[] witness) {}
 
     /** Multipliers optimised long on a subdomain without unstable neurons. */
-    private Leaf leaf(Box box, OutputSpec spec, Domain d) {
+    private Leaf leaf(Box box, OutputSpec spec, Domain d, double[][] magnitude) {
         double[] witness = null;
         for (LinearConstraint c : spec.disjuncts().get(0)) {
             AlphaBetaCrown.Optimised o =
                     optimiser.optimise(
-                            box, d.reluInputs(), d.splits(), c, d.multipliers(), LEAF_ITERATIONS);
+                            box,
+                            d.reluInputs(),
+                            d.splits(),
+                            c,
+                            d.multipliers(),
+                            LEAF_ITERATIONS,
+                            magnitude);
             if (o.bound() > c.bound()) {
                 return new Leaf(true, null);
             }
