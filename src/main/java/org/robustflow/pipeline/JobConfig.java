@@ -88,6 +88,18 @@ public final class JobConfig implements Serializable {
                     .defaultValue(-1)
                     .withDescription(
                             "Parallel instances of the bound operator; -1 for the job's parallelism (on a cluster: its parallelism.default).");
+    public static final ConfigOption<Integer> BOUND_BATCH_SIZE =
+            ConfigOptions.key("robustflow.bound.batch-size")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription(
+                            "Tasks the bound operator bounds together at most (one engine call per batch and model version).");
+    public static final ConfigOption<Long> BOUND_BATCH_LATENCY_MS =
+            ConfigOptions.key("robustflow.bound.batch-latency-ms")
+                    .longType()
+                    .defaultValue(20L)
+                    .withDescription(
+                            "A task waits at most this long for its bound batch to fill; 0 bounds every task at its own timer.");
     public static final ConfigOption<Long> RESULT_INTERVAL_MS =
             ConfigOptions.key("robustflow.results.interval-ms")
                     .longType()
@@ -143,6 +155,8 @@ public final class JobConfig implements Serializable {
                     MILP_PARALLELISM,
                     MILP_THREADS,
                     BOUND_PARALLELISM,
+                    BOUND_BATCH_SIZE,
+                    BOUND_BATCH_LATENCY_MS,
                     RESULT_INTERVAL_MS,
                     RUN_STALL_MS,
                     RUN_RETENTION_MS,
@@ -204,6 +218,14 @@ public final class JobConfig implements Serializable {
     /** Parallelism of the bound operator; -1 for the job's. */
     public int boundParallelism() {
         return conf.get(BOUND_PARALLELISM);
+    }
+
+    public int boundBatchSize() {
+        return conf.get(BOUND_BATCH_SIZE);
+    }
+
+    public long boundBatchLatencyMs() {
+        return conf.get(BOUND_BATCH_LATENCY_MS);
     }
 
     /** -1 when MILP is off. */

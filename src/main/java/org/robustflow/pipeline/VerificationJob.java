@@ -94,6 +94,8 @@ public final class VerificationJob {
                                         cfg.method(),
                                         cfg.attack(),
                                         cfg.milpMaxUnstable(),
+                                        cfg.boundBatchSize(),
+                                        cfg.boundBatchLatencyMs(),
                                         cfg.modelRecheckMs(),
                                         cfg.modelRetentionMs()))
                         .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))

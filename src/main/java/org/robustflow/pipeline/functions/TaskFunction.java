@@ -62,6 +62,12 @@ abstract class TaskFunction
         return registry;
     }
 
+    /** Whether tasks of the current key still wait for their model. */
+    boolean hasWaitingTasks() throws Exception {
+        Iterable<VerificationTask> waiting = pending.get();
+        return waiting != null && waiting.iterator().hasNext();
+    }
+
     /** Where a task can be routed instead of becoming a verdict. */
     interface SideOutput {
         void emit(org.apache.flink.util.OutputTag<VerificationTask> tag, VerificationTask task);
