@@ -9,6 +9,7 @@ import org.robustflow.attack.Pgd;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.milp.MilpVerifier;
 import org.robustflow.milp.ScipMilpVerifier;
+import org.robustflow.pipeline.functions.BoundFunction;
 import org.robustflow.verify.CascadeExactVerifier;
 
 import java.io.Serializable;
@@ -100,6 +101,12 @@ public final class JobConfig implements Serializable {
                     .defaultValue(20L)
                     .withDescription(
                             "A task waits at most this long for its bound batch to fill; 0 bounds every task at its own timer.");
+    public static final ConfigOption<Long> BOUND_BATCH_BUDGET_MS =
+            ConfigOptions.key("robustflow.bound.batch-budget-ms")
+                    .longType()
+                    .defaultValue(30L)
+                    .withDescription(
+                            "A bound batch is cut earlier when, by the running cost per task, bounding and attacking it would hold the task thread longer than this.");
     public static final ConfigOption<Long> RESULT_INTERVAL_MS =
             ConfigOptions.key("robustflow.results.interval-ms")
                     .longType()
@@ -157,6 +164,7 @@ public final class JobConfig implements Serializable {
                     BOUND_PARALLELISM,
                     BOUND_BATCH_SIZE,
                     BOUND_BATCH_LATENCY_MS,
+                    BOUND_BATCH_BUDGET_MS,
                     RESULT_INTERVAL_MS,
                     RUN_STALL_MS,
                     RUN_RETENTION_MS,
@@ -220,12 +228,12 @@ public final class JobConfig implements Serializable {
         return conf.get(BOUND_PARALLELISM);
     }
 
-    public int boundBatchSize() {
-        return conf.get(BOUND_BATCH_SIZE);
-    }
-
-    public long boundBatchLatencyMs() {
-        return conf.get(BOUND_BATCH_LATENCY_MS);
+    /** How the bound operator groups tasks into engine calls. */
+    public BoundFunction.Batching boundBatching() {
+        return new BoundFunction.Batching(
+                conf.get(BOUND_BATCH_SIZE),
+                conf.get(BOUND_BATCH_LATENCY_MS),
+                conf.get(BOUND_BATCH_BUDGET_MS));
     }
 
     /** -1 when MILP is off. */

@@ -94,8 +94,7 @@ public final class VerificationJob {
                                         cfg.method(),
                                         cfg.attack(),
                                         cfg.milpMaxUnstable(),
-                                        cfg.boundBatchSize(),
-                                        cfg.boundBatchLatencyMs(),
+                                        cfg.boundBatching(),
                                         cfg.modelRecheckMs(),
                                         cfg.modelRetentionMs()))
                         .name("bounds-" + cfg.method() + (cfg.attack() == null ? "" : "-pgd"))

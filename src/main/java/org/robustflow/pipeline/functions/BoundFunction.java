@@ -8,8 +8,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.Meter;
 import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.util.Collector;
@@ -26,6 +28,7 @@ import org.robustflow.verify.Cascade;
 import org.robustflow.verify.Decision;
 import org.robustflow.verify.Sweep;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -45,8 +48,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * the first of its tasks' timers fires, whichever comes first; each task's decision then waits in
  * memory until its own key's timer emits it and clears its state in the same callback. A task whose
  * decision is lost (a restore empties the memory, never the state) is decided alone by that timer.
- * So a verdict is emitted exactly when its task leaves the state, and one call holds the task
- * thread for one batch at most.
+ * A batch is also cut when, by the running cost per task, bounding and attacking it would hold the
+ * task thread longer than the budget. So a verdict is emitted exactly when its task leaves the
+ * state, and one call holds the task thread for one batch at most.
  */
 @VisibleForTesting
 public class BoundFunction extends TaskFunction {
@@ -63,8 +67,7 @@ public class BoundFunction extends TaskFunction {
     private final String method;
     private final Pgd.Settings attack;
     private final int milpMaxUnstable;
-    private final int batchSize;
-    private final long batchLatencyMs;
+    private final Batching batching;
     private transient ListState<Tuple2<Long, VerificationTask>> queued;
     private transient List<Queued> batch;
     private transient Map<Long, Decision> decided;
@@ -76,6 +79,30 @@ public class BoundFunction extends TaskFunction {
     private transient Counter batches;
     private transient int lastBatchSize;
     private transient long engineCalls;
+    private transient double nanosPerTask;
+    private transient Histogram batchMillis;
+
+    /**
+     * How tasks are grouped.
+     *
+     * @param size tasks bounded together at most
+     * @param latencyMs a task waits this long at most for its batch to fill
+     * @param budgetMs a batch is cut earlier when its tasks would hold the task thread longer than
+     *     this, by the running cost per task (bounds and attack)
+     */
+    public record Batching(int size, long latencyMs, long budgetMs) implements Serializable {
+        public Batching {
+            if (size < 1 || latencyMs < 0 || budgetMs < 1) {
+                throw new IllegalArgumentException(
+                        "batch size and budget must be >= 1 and latency >= 0, not "
+                                + size
+                                + " / "
+                                + budgetMs
+                                + " / "
+                                + latencyMs);
+            }
+        }
+    }
 
     /** A task whose bounds are not computed yet. */
     private record Queued(long id, VerificationTask task, String version, Network network) {}
@@ -85,8 +112,7 @@ public class BoundFunction extends TaskFunction {
      * @param attack PGD settings for pairs the bounds leave undecided; null for bounds only
      * @param milpMaxUnstable undecided pairs with at most this many unstable ReLUs go to MILP; -1
      *     for none
-     * @param batchSize tasks bounded together at most
-     * @param batchLatencyMs a task waits this long at most for its batch to fill
+     * @param batching how tasks are grouped into engine calls
      * @param recheckMs how often tasks waiting for their model look again
      * @param modelRetentionMs keep a superseded model version this long after a task last named it
      */
@@ -94,23 +120,14 @@ public class BoundFunction extends TaskFunction {
             String method,
             Pgd.Settings attack,
             int milpMaxUnstable,
-            int batchSize,
-            long batchLatencyMs,
+            Batching batching,
             long recheckMs,
             long modelRetentionMs) {
         super("tasks-waiting-for-model", recheckMs, modelRetentionMs);
-        if (batchSize < 1 || batchLatencyMs < 0) {
-            throw new IllegalArgumentException(
-                    "batch size must be >= 1 and latency >= 0, not "
-                            + batchSize
-                            + " / "
-                            + batchLatencyMs);
-        }
         this.method = method;
         this.attack = attack;
         this.milpMaxUnstable = milpMaxUnstable;
-        this.batchSize = batchSize;
-        this.batchLatencyMs = batchLatencyMs;
+        this.batching = batching;
     }
 
     @Override
@@ -127,6 +144,8 @@ public class BoundFunction extends TaskFunction {
         routedToMilp = metrics.counter("routedToMilp");
         batches = metrics.counter("boundBatches");
         metrics.gauge("boundBatchSize", () -> lastBatchSize);
+        batchMillis =
+                metrics.histogram("boundBatchMillis", new DescriptiveStatisticsHistogram(1000));
     }
 
     @Override
@@ -142,10 +161,10 @@ public class BoundFunction extends TaskFunction {
         long id = ThreadLocalRandom.current().nextLong();
         queued.add(Tuple2.of(id, task));
         batch.add(new Queued(id, task, modelVersion, mlp));
-        timers.registerProcessingTimeTimer(timers.currentProcessingTime() + batchLatencyMs);
+        timers.registerProcessingTimeTimer(timers.currentProcessingTime() + batching.latencyMs());
         // Fires only at the end of a bounded input, where processing-time timers are dropped.
         timers.registerEventTimeTimer(Long.MAX_VALUE);
-        if (batch.size() >= batchSize) {
+        if (batch.size() >= batchLimit()) {
             bound();
         }
     }
@@ -176,14 +195,25 @@ public class BoundFunction extends TaskFunction {
         }
         queued.update(waiting);
         if (!waiting.isEmpty()) {
-            ctx.timerService().registerProcessingTimeTimer(timestamp + batchLatencyMs);
+            ctx.timerService().registerProcessingTimeTimer(timestamp + batching.latencyMs());
         } else if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME && !hasWaitingTasks()) {
             ctx.timerService().deleteEventTimeTimer(Long.MAX_VALUE);
         }
     }
 
+    /** The batch size at which to bound: the configured one, or fewer when tasks are costly. */
+    private int batchLimit() {
+        if (nanosPerTask <= 0) {
+            return batching.size();
+        }
+        long fit = (long) (batching.budgetMs() * 1e6 / nanosPerTask);
+        return (int) Math.max(1, Math.min(batching.size(), fit));
+    }
+
     /** Bounds every task of the batch, one engine call per model version. */
     private void bound() {
+        long started = System.nanoTime();
+        int tasks = batch.size();
         Map<String, List<Queued>> byVersion = new LinkedHashMap<>();
         for (Queued q : batch) {
             byVersion.computeIfAbsent(q.version(), v -> new ArrayList<>()).add(q);
@@ -229,6 +259,10 @@ public class BoundFunction extends TaskFunction {
                                 task.eps));
             }
         }
+        long elapsed = System.nanoTime() - started;
+        batchMillis.update(elapsed / 1_000_000);
+        double perTask = (double) elapsed / tasks;
+        nanosPerTask = nanosPerTask <= 0 ? perTask : 0.8 * nanosPerTask + 0.2 * perTask;
     }
 
     /** The decision of a task outside any batch (after a restore); null while it has no model. */

@@ -29,7 +29,13 @@ class BoundFunctionTest {
                 new KeyedTwoInputStreamOperatorTestHarness<
                         String, VerificationTask, ModelEvent, VerdictEvent>(
                         new KeyedCoProcessOperator<>(
-                                new BoundFunction("box", null, -1, 32, 0, 200, 60_000)),
+                                new BoundFunction(
+                                        "box",
+                                        null,
+                                        -1,
+                                        new BoundFunction.Batching(32, 0, 60_000),
+                                        200,
+                                        60_000)),
                         (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps,
                         (ModelEvent m) -> ModelFanout.routingKey(m),
                         Types.STRING)) {
@@ -81,7 +87,9 @@ class BoundFunctionTest {
         Network v1 = Fixtures.randomMlp(1, 784, 10, 10);
         Network v2 = Fixtures.randomMlp(2, 784, 10, 10);
         Network v3 = Fixtures.randomMlp(3, 784, 10, 10);
-        BoundFunction function = new BoundFunction("box", null, -1, 32, 0, 200, 1_000);
+        BoundFunction function =
+                new BoundFunction(
+                        "box", null, -1, new BoundFunction.Batching(32, 0, 60_000), 200, 1_000);
         try (var h = harness(function)) {
             h.open();
             h.setProcessingTime(0);
@@ -118,7 +126,15 @@ class BoundFunctionTest {
     void shouldRestoreItsModelsFromACheckpointWithoutThemBeingSentAgain() throws Exception {
         Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
         OperatorSubtaskState snapshot;
-        try (var h = harness(new BoundFunction("box", null, -1, 32, 0, 200, 60_000))) {
+        try (var h =
+                harness(
+                        new BoundFunction(
+                                "box",
+                                null,
+                                -1,
+                                new BoundFunction.Batching(32, 0, 60_000),
+                                200,
+                                60_000))) {
             h.open();
             h.setProcessingTime(0);
             // Copies from two key groups of this instance: the second is recognised as a copy.
@@ -126,7 +142,9 @@ class BoundFunctionTest {
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
             snapshot = h.snapshot(1, 0);
         }
-        BoundFunction restored = new BoundFunction("box", null, -1, 32, 0, 200, 60_000);
+        BoundFunction restored =
+                new BoundFunction(
+                        "box", null, -1, new BoundFunction.Batching(32, 0, 60_000), 200, 60_000);
         try (var h = harness(restored)) {
             h.initializeState(snapshot);
             h.open();
@@ -141,7 +159,14 @@ class BoundFunctionTest {
     @Test
     void shouldBoundAFullBatchInOneEngineCallAndEmitEachVerdictAtItsOwnTimer() throws Exception {
         Network mlp = Fixtures.defaultModel();
-        BoundFunction function = new BoundFunction("crown", null, -1, 4, 1_000, 200, 60_000);
+        BoundFunction function =
+                new BoundFunction(
+                        "crown",
+                        null,
+                        -1,
+                        new BoundFunction.Batching(4, 1_000, 60_000),
+                        200,
+                        60_000);
         try (var h = harness(function)) {
             h.open();
             h.setProcessingTime(0);
@@ -184,7 +209,9 @@ class BoundFunctionTest {
     @Test
     void shouldBoundAPartialBatchWhenItsFirstTaskHasWaitedTheLatency() throws Exception {
         Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
-        BoundFunction function = new BoundFunction("box", null, -1, 100, 50, 200, 60_000);
+        BoundFunction function =
+                new BoundFunction(
+                        "box", null, -1, new BoundFunction.Batching(100, 50, 60_000), 200, 60_000);
         try (var h = harness(function)) {
             h.open();
             h.setProcessingTime(0);
@@ -208,7 +235,15 @@ class BoundFunctionTest {
     void shouldDecideEveryQueuedTaskOnceAfterARestore() throws Exception {
         Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
         OperatorSubtaskState snapshot;
-        try (var h = harness(new BoundFunction("box", null, -1, 100, 1_000, 200, 60_000))) {
+        try (var h =
+                harness(
+                        new BoundFunction(
+                                "box",
+                                null,
+                                -1,
+                                new BoundFunction.Batching(100, 1_000, 60_000),
+                                200,
+                                60_000))) {
             h.open();
             h.setProcessingTime(0);
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
@@ -218,7 +253,14 @@ class BoundFunctionTest {
             assertThat(h.extractOutputValues()).isEmpty();
             snapshot = h.snapshot(1, 0);
         }
-        BoundFunction restored = new BoundFunction("box", null, -1, 100, 1_000, 200, 60_000);
+        BoundFunction restored =
+                new BoundFunction(
+                        "box",
+                        null,
+                        -1,
+                        new BoundFunction.Batching(100, 1_000, 60_000),
+                        200,
+                        60_000);
         try (var h = harness(restored)) {
             h.initializeState(snapshot);
             h.open();
