@@ -1,6 +1,7 @@
 package org.robustflow.bab;
 
 import org.robustflow.bounds.CrownPropagator;
+import org.robustflow.bounds.Matmul;
 import org.robustflow.bounds.Splits;
 import org.robustflow.model.DenseLayer;
 import org.robustflow.model.ElementwiseAffineLayer;
@@ -10,6 +11,7 @@ import org.robustflow.model.ReluLayer;
 import org.robustflow.spec.Box;
 import org.robustflow.spec.LinearConstraint;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -113,6 +115,27 @@ public final class AlphaBetaCrown {
             double[][] reluCoefficients) {}
 
     /**
+     * One row to bound on one subdomain.
+     *
+     * @param reluInputs {lower, upper} of each ReLU's input on the subdomain, decisions included
+     * @param splits the subdomain's decisions
+     * @param row the output constraint whose c . y is bounded
+     * @param start the optimiser's start (not modified)
+     */
+    public record Problem(
+            List<double[][]> reluInputs, Splits splits, LinearConstraint row, Multipliers start) {}
+
+    /**
+     * A row c . (output of layer {@code top}) to bound, proved once its bound exceeds {@code goal}.
+     */
+    private record Query(
+            List<double[][]> reluInputs,
+            Splits splits,
+            double[] coefficients,
+            double goal,
+            Multipliers start) {}
+
+    /**
      * The best guarded lower bound of {@code row}'s c . y over the subdomain found within {@code
      * iterations} steps, starting from {@code start} (not modified). Stops early once the bound
      * exceeds {@code row.bound()}.
@@ -149,29 +172,45 @@ public final class AlphaBetaCrown {
             Multipliers start,
             int iterations,
             double[][] magnitude) {
-        return optimise(
-                box,
-                reluInputs,
-                splits,
-                row.coefficients(),
-                row.bound(),
-                layers.size() - 1,
-                start,
-                iterations,
-                magnitude);
+        return optimiseAll(
+                        box,
+                        List.of(new Problem(reluInputs, splits, row, start)),
+                        iterations,
+                        magnitude)
+                .get(0);
+    }
+
+    /**
+     * {@link #optimise} for many subdomains of one box at once: every step bounds all rows still
+     * short of their constraint with one matrix product per dense layer, forward and back. Each
+     * result is what the problem would get alone (up to the order of summation).
+     */
+    public List<Optimised> optimiseAll(
+            Box box, List<Problem> problems, int iterations, double[][] magnitude) {
+        List<Query> queries = new ArrayList<>(problems.size());
+        for (Problem p : problems) {
+            queries.add(
+                    new Query(
+                            p.reluInputs(),
+                            p.splits(),
+                            p.row().coefficients(),
+                            p.row().bound(),
+                            p.start()));
+        }
+        return optimise(box, queries, layers.size() - 1, iterations, magnitude);
     }
 
     /**
      * Tightens the input bounds of every ReLU layer after the first by optimised slopes (alpha-
      * CROWN on intermediate neurons, Xu et al. 2021): for each neuron the box leaves unstable, a
-     * lower bound of z_k and of -z_k, each with its own slopes, layer by layer so that later layers
-     * relax the tightened earlier ones. Returns new bounds, each intersected with the given ones;
-     * stops refining at {@code deadlineNanos}.
+     * lower bound of z_k and of -z_k, each with its own slopes, all neurons of a layer in one batch
+     * and layer by layer, so that later layers relax the tightened earlier ones. Returns new
+     * bounds, each intersected with the given ones; stops refining at {@code deadlineNanos}.
      */
     public List<double[][]> refineIntermediate(
             Box box, List<double[][]> reluInputs, int iterations, long deadlineNanos) {
         double[][] magnitude = crown.magnitudes(box.lower(), box.upper());
-        List<double[][]> refined = new java.util.ArrayList<>();
+        List<double[][]> refined = new ArrayList<>();
         for (double[][] b : reluInputs) {
             refined.add(new double[][] {b[0].clone(), b[1].clone()});
         }
@@ -181,74 +220,94 @@ public final class AlphaBetaCrown {
                 continue;
             }
             double[][] b = refined.get(relu++);
-            if (relu == 1) {
+            if (relu == 1 || System.nanoTime() > deadlineNanos) {
                 continue; // the first ReLU's inputs: box bounds are exact there
             }
-            int source = i - 1;
+            // A lower bound of z_k (sign 1) and of -z_k (sign -1) per unstable neuron; a neuron
+            // stops as soon as it is stable (goal 0): then its bounds no longer matter.
+            List<Query> queries = new ArrayList<>();
+            List<int[]> target = new ArrayList<>();
             for (int k = 0; k < b[0].length; k++) {
-                if (!(b[0][k] < 0 && b[1][k] > 0) || System.nanoTime() > deadlineNanos) {
-                    continue;
-                }
-                // A lower bound of z_k (sign 1) and of -z_k (sign -1); stop as soon as the
-                // neuron is stable: then its bounds no longer matter.
-                for (int sign = 1; sign >= -1; sign -= 2) {
-                    double[] unit = new double[b[0].length];
-                    unit[k] = sign;
-                    double bound =
-                            optimise(
-                                            box,
-                                            refined,
-                                            Splits.NONE,
-                                            unit,
-                                            0,
-                                            source,
-                                            Multipliers.initial(network),
-                                            iterations,
-                                            magnitude)
-                                    .bound();
-                    if (sign > 0) {
-                        b[0][k] = Math.max(b[0][k], bound);
-                    } else {
-                        b[1][k] = Math.min(b[1][k], -bound);
+                if (b[0][k] < 0 && b[1][k] > 0) {
+                    for (int sign = 1; sign >= -1; sign -= 2) {
+                        double[] unit = new double[b[0].length];
+                        unit[k] = sign;
+                        queries.add(
+                                new Query(
+                                        refined,
+                                        Splits.NONE,
+                                        unit,
+                                        0,
+                                        Multipliers.initial(network)));
+                        target.add(new int[] {k, sign});
                     }
+                }
+            }
+            List<Optimised> bounds = optimise(box, queries, i - 1, iterations, magnitude);
+            for (int q = 0; q < queries.size(); q++) {
+                int k = target.get(q)[0];
+                double bound = bounds.get(q).bound();
+                if (target.get(q)[1] > 0) {
+                    b[0][k] = Math.max(b[0][k], bound);
+                } else {
+                    b[1][k] = Math.min(b[1][k], -bound);
                 }
             }
         }
         return refined;
     }
 
-    private Optimised optimise(
-            Box box,
-            List<double[][]> reluInputs,
-            Splits splits,
-            double[] rowCoefficients,
-            double rowBound,
-            int top,
-            Multipliers start,
-            int iterations,
-            double[][] magnitude) {
-        Multipliers current = start.copy();
-        initialiseAlpha(reluInputs, current);
-        Multipliers bestMultipliers = null;
-        int n = layers.size();
-        double[][] m = new double[n][];
-        double[][] v = new double[n][];
-        Evaluation best = null;
-        for (int t = 0; t <= iterations; t++) {
-            Evaluation e =
-                    evaluate(box, reluInputs, splits, rowCoefficients, top, current, magnitude);
-            if (best == null || e.bound() > best.bound()) {
-                best = e;
-                bestMultipliers = current.copy();
-            }
-            if (best.bound() > rowBound || t == iterations) {
-                break;
-            }
-            adamStep(current.alpha, e.alphaGradient(), m, v, t + 1);
-            polyakStep(current.beta, e.betaGradient(), e.bound(), rowBound);
+    private List<Optimised> optimise(
+            Box box, List<Query> queries, int top, int iterations, double[][] magnitude) {
+        int count = queries.size();
+        Multipliers[] current = new Multipliers[count];
+        Multipliers[] bestMultipliers = new Multipliers[count];
+        double[][][] m = new double[count][layers.size()][];
+        double[][][] v = new double[count][layers.size()][];
+        Evaluation[] best = new Evaluation[count];
+        for (int q = 0; q < count; q++) {
+            current[q] = queries.get(q).start().copy();
+            initialiseAlpha(queries.get(q).reluInputs(), current[q]);
         }
-        return new Optimised(
-                best.bound(), bestMultipliers, best.minimiser(), best.reluCoefficients());
+        List<Integer> active = new ArrayList<>();
+        for (int q = 0; q < count; q++) {
+            active.add(q);
+        }
+        for (int t = 0; t <= iterations && !active.isEmpty(); t++) {
+            List<Query> batch = new ArrayList<>(active.size());
+            Multipliers[] batchMultipliers = new Multipliers[active.size()];
+            for (int j = 0; j < active.size(); j++) {
+                batch.add(queries.get(active.get(j)));
+                batchMultipliers[j] = current[active.get(j)];
+            }
+            Evaluation[] e = evaluate(box, batch, top, batchMultipliers, magnitude);
+            List<Integer> next = new ArrayList<>();
+            for (int j = 0; j < active.size(); j++) {
+                int q = active.get(j);
+                if (best[q] == null || e[j].bound() > best[q].bound()) {
+                    best[q] = e[j];
+                    bestMultipliers[q] = current[q].copy();
+                }
+                double goal = queries.get(q).goal();
+                if (best[q].bound() > goal || t == iterations) {
+                    continue;
+                }
+                adamStep(current[q].alpha, e[j].alphaGradient(), m[q], v[q], t + 1);
+                polyakStep(current[q].beta, e[j].betaGradient(), e[j].bound(), goal);
+                next.add(q);
+            }
+            active = next;
+        }
+        List<Optimised> result = new ArrayList<>(count);
+        for (int q = 0; q < count; q++) {
+            result.add(
+                    new Optimised(
+                            best[q].bound(),
+                            bestMultipliers[q],
+                            best[q].minimiser(),
+                            best[q].reluCoefficients()));
+        }
+        return result;
     }
 
     /** Unset slope rows start at CROWN's adaptive choice: 1 when u &gt; -l, else 0. */
@@ -319,25 +378,31 @@ public final class AlphaBetaCrown {
         }
     }
 
-    /** The row c . (output of layer {@code top}) bounded with the given slopes and multipliers. */
-    private Evaluation evaluate(
+    /**
+     * Each query's row c . (output of layer {@code top}) bounded with its slopes and multipliers:
+     * the rows of all queries stacked, one matrix product per dense layer back and forth.
+     */
+    private Evaluation[] evaluate(
             Box box,
-            List<double[][]> reluInputs,
-            Splits splits,
-            double[] rowCoefficients,
+            List<Query> queries,
             int top,
-            Multipliers multipliers,
+            Multipliers[] multipliers,
             double[][] magnitude) {
         int n = layers.size();
-        double[] a = rowCoefficients.clone();
-        double constant = 0;
-        double betaMagnitude = 0;
-        // Chosen lines per ReLU layer: slope and intercept per neuron; which took the lower line.
+        int count = queries.size();
+        int topWidth = layers.get(top).outputSize();
+        double[] a = new double[count * topWidth];
+        for (int q = 0; q < count; q++) {
+            System.arraycopy(queries.get(q).coefficients(), 0, a, q * topWidth, topWidth);
+        }
+        double[] constant = new double[count];
+        double[] betaMagnitude = new double[count];
+        // Chosen lines per ReLU layer, [query * width + neuron]: slope and intercept; the
+        // coefficient of the neurons that took the lower line; each query's row at the ReLU.
         double[][] slope = new double[n][];
         double[][] intercept = new double[n][];
         double[][] lowerLineCoefficient = new double[n][];
         double[][] reluCoefficients = new double[n][];
-        double[][] beta = multipliers.beta;
         int relu = 0;
         for (int i = 0; i <= top; i++) {
             if (layers.get(i) instanceof ReluLayer) {
@@ -346,113 +411,197 @@ public final class AlphaBetaCrown {
         }
         for (int i = top; i >= 0; i--) {
             Layer layer = layers.get(i);
+            int width = layer.outputSize();
             if (layer instanceof ReluLayer) {
                 relu--;
-                double[][] in = reluInputs.get(relu);
-                double[] alpha = multipliers.alpha[i];
                 reluCoefficients[i] = a;
-                int width = a.length;
-                slope[i] = new double[width];
-                intercept[i] = new double[width];
-                lowerLineCoefficient[i] = new double[width];
-                double[] down = new double[width];
-                for (int k = 0; k < width; k++) {
-                    double l = in[0][k];
-                    double u = in[1][k];
-                    double s;
-                    double c = 0;
-                    if (l >= 0) {
-                        s = 1;
-                    } else if (u <= 0) {
-                        s = 0;
-                    } else if (a[k] >= 0) {
-                        // Any slope in [0, 1] is a sound lower line; clamp against drift.
-                        s = Math.min(1, Math.max(0, alpha[k]));
-                        lowerLineCoefficient[i][k] = a[k];
-                    } else {
-                        s = u / (u - l); // upper line
-                        c = -s * l;
-                    }
-                    slope[i][k] = s;
-                    intercept[i][k] = c;
-                    down[k] = a[k] * s;
-                    constant += a[k] * c;
-                }
-                a = down;
-                // The decisions are on this ReLU's input, the output of layer i - 1.
+                slope[i] = new double[a.length];
+                intercept[i] = new double[a.length];
+                lowerLineCoefficient[i] = new double[a.length];
+                double[] down = new double[a.length];
                 int source = i - 1;
-                if (source >= 0 && beta[source] != null) {
-                    for (int k = 0; k < a.length; k++) {
-                        int sign = splits.sign(source, k);
-                        if (sign != 0) {
-                            // active (z >= 0): -beta z; inactive (z <= 0): +beta z
-                            a[k] -= sign * beta[source][k];
-                            betaMagnitude += beta[source][k] * magnitude[source][k];
+                for (int q = 0; q < count; q++) {
+                    double[][] in = queries.get(q).reluInputs().get(relu);
+                    double[] alpha = multipliers[q].alpha[i];
+                    double[] beta = source >= 0 ? multipliers[q].beta[source] : null;
+                    Splits splits = queries.get(q).splits();
+                    int base = q * width;
+                    double c0 = 0;
+                    for (int k = 0; k < width; k++) {
+                        double ak = a[base + k];
+                        double l = in[0][k];
+                        double u = in[1][k];
+                        double s;
+                        double c = 0;
+                        if (l >= 0) {
+                            s = 1;
+                        } else if (u <= 0) {
+                            s = 0;
+                        } else if (ak >= 0) {
+                            // Any slope in [0, 1] is a sound lower line; clamp against drift.
+                            s = Math.min(1, Math.max(0, alpha[k]));
+                            lowerLineCoefficient[i][base + k] = ak;
+                        } else {
+                            s = u / (u - l); // upper line
+                            c = -s * l;
                         }
+                        slope[i][base + k] = s;
+                        intercept[i][base + k] = c;
+                        down[base + k] = ak * s;
+                        c0 += ak * c;
                     }
-                }
-            } else if (layer instanceof DenseLayer dense) {
-                double[] down = new double[dense.inputSize()];
-                for (int o = 0; o < dense.outputSize(); o++) {
-                    double ao = a[o];
-                    if (ao != 0) {
-                        constant += ao * dense.bias(o);
-                        for (int k = 0; k < down.length; k++) {
-                            down[k] += ao * dense.weight(o, k);
+                    constant[q] += c0;
+                    // The decisions are on this ReLU's input, the output of layer i - 1.
+                    if (beta != null) {
+                        for (int k = 0; k < width; k++) {
+                            int sign = splits.sign(source, k);
+                            if (sign != 0) {
+                                // active (z >= 0): -beta z; inactive (z <= 0): +beta z
+                                down[base + k] -= sign * beta[k];
+                                betaMagnitude[q] += beta[k] * magnitude[source][k];
+                            }
                         }
                     }
                 }
                 a = down;
+            } else if (layer instanceof DenseLayer dense) {
+                for (int q = 0; q < count; q++) {
+                    double c0 = 0;
+                    for (int o = 0; o < width; o++) {
+                        c0 += a[q * width + o] * dense.bias(o);
+                    }
+                    constant[q] += c0;
+                }
+                a = times(a, count, dense, true);
             } else if (layer instanceof ElementwiseAffineLayer affine) {
                 double[] down = new double[a.length];
-                for (int k = 0; k < a.length; k++) {
-                    down[k] = a[k] * affine.scale(k);
-                    constant += a[k] * affine.shift(k);
+                for (int q = 0; q < count; q++) {
+                    for (int k = 0; k < width; k++) {
+                        down[q * width + k] = a[q * width + k] * affine.scale(k);
+                        constant[q] += a[q * width + k] * affine.shift(k);
+                    }
                 }
                 a = down;
             } else {
                 throw new IllegalArgumentException("no alpha-beta bounds for " + layer);
             }
         }
-        // Concretise at the minimising corner.
-        double[] x = new double[a.length];
-        double value = constant;
-        for (int k = 0; k < a.length; k++) {
-            x[k] = a[k] > 0 ? box.lower(k) : box.upper(k);
-            value += a[k] * x[k];
+        // Concretise each row at its minimising corner.
+        int inputs = box.size();
+        double[] x = new double[count * inputs];
+        double[] guarded = new double[count];
+        for (int q = 0; q < count; q++) {
+            double value = constant[q];
+            for (int k = 0; k < inputs; k++) {
+                double ak = a[q * inputs + k];
+                double xk = ak > 0 ? box.lower(k) : box.upper(k);
+                x[q * inputs + k] = xk;
+                value += ak * xk;
+            }
+            double rowMagnitude = betaMagnitude[q];
+            double[] row = queries.get(q).coefficients();
+            for (int k = 0; k < row.length; k++) {
+                rowMagnitude += Math.abs(row[k]) * magnitude[top][k];
+            }
+            guarded[q] = value - crown.roundingFactor() * rowMagnitude;
         }
-        double rowMagnitude = betaMagnitude;
-        for (int k = 0; k < rowCoefficients.length; k++) {
-            rowMagnitude += Math.abs(rowCoefficients[k]) * magnitude[top][k];
-        }
-        double guarded = value - crown.roundingFactor() * rowMagnitude;
 
-        // The relaxed network forward from x: the pre-activations at the minimiser.
-        double[][] alphaGradient = new double[n][];
-        double[][] betaGradient = new double[n][];
+        // The relaxed networks forward from the minimisers: pre-activations there.
+        double[][][] alphaGradient = new double[count][n][];
+        double[][][] betaGradient = new double[count][n][];
         double[] h = x;
         for (int i = 0; i <= top; i++) {
             Layer layer = layers.get(i);
+            int width = layer.outputSize();
             double[] next;
             if (layer instanceof ReluLayer) {
-                alphaGradient[i] = new double[h.length];
                 next = new double[h.length];
-                for (int k = 0; k < h.length; k++) {
-                    alphaGradient[i][k] = lowerLineCoefficient[i][k] * h[k];
-                    next[k] = slope[i][k] * h[k] + intercept[i][k];
+                for (int q = 0; q < count; q++) {
+                    double[] g = new double[width];
+                    for (int k = 0; k < width; k++) {
+                        int f = q * width + k;
+                        g[k] = lowerLineCoefficient[i][f] * h[f];
+                        next[f] = slope[i][f] * h[f] + intercept[i][f];
+                    }
+                    alphaGradient[q][i] = g;
+                }
+            } else if (layer instanceof DenseLayer dense) {
+                next = times(h, count, dense, false);
+                for (int f = 0; f < next.length; f++) {
+                    next[f] += dense.bias(f % width);
                 }
             } else {
-                next = layer.forward(h);
+                ElementwiseAffineLayer affine = (ElementwiseAffineLayer) layer;
+                next = new double[h.length];
+                for (int f = 0; f < next.length; f++) {
+                    next[f] = h[f] * affine.scale(f % width) + affine.shift(f % width);
+                }
             }
-            if (beta[i] != null) {
-                betaGradient[i] = new double[next.length];
-                for (int k = 0; k < next.length; k++) {
-                    betaGradient[i][k] = -splits.sign(i, k) * next[k];
+            for (int q = 0; q < count; q++) {
+                if (multipliers[q].beta[i] != null) {
+                    Splits splits = queries.get(q).splits();
+                    double[] g = new double[width];
+                    for (int k = 0; k < width; k++) {
+                        g[k] = -splits.sign(i, k) * next[q * width + k];
+                    }
+                    betaGradient[q][i] = g;
                 }
             }
             h = next;
         }
-        return new Evaluation(
-                guarded, Arrays.copyOf(x, x.length), alphaGradient, betaGradient, reluCoefficients);
+        Evaluation[] result = new Evaluation[count];
+        for (int q = 0; q < count; q++) {
+            double[][] coefficients = new double[n][];
+            for (int i = 0; i <= top; i++) {
+                if (reluCoefficients[i] != null) {
+                    int width = layers.get(i).outputSize();
+                    coefficients[i] =
+                            Arrays.copyOfRange(reluCoefficients[i], q * width, (q + 1) * width);
+                }
+            }
+            result[q] =
+                    new Evaluation(
+                            guarded[q],
+                            Arrays.copyOfRange(x, q * inputs, (q + 1) * inputs),
+                            alphaGradient[q],
+                            betaGradient[q],
+                            coefficients);
+        }
+        return result;
+    }
+
+    /** Below this many multiply-adds a plain loop beats a BLAS call and its fixed cost. */
+    private static final long SMALL_PRODUCT = 32_768;
+
+    /**
+     * The {@code rows} row vectors of {@code v} times W ({@code back}: [rows, out] to [rows, in])
+     * or times W^T ([rows, in] to [rows, out]).
+     */
+    private static double[] times(double[] v, int rows, DenseLayer dense, boolean back) {
+        int in = dense.inputSize();
+        int out = dense.outputSize();
+        if ((long) rows * in * out >= SMALL_PRODUCT) {
+            return Matmul.multiply(v, rows, back ? dense.weightT() : dense.weightMatrix());
+        }
+        double[] result = new double[rows * (back ? in : out)];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                if (back) {
+                    double a = v[r * out + o];
+                    if (a != 0) {
+                        for (int k = 0; k < in; k++) {
+                            result[r * in + k] += a * dense.weight(o, k);
+                        }
+                    }
+                } else {
+                    double sum = 0;
+                    for (int k = 0; k < in; k++) {
+                        sum += v[r * in + k] * dense.weight(o, k);
+                    }
+                    result[r * out + o] = sum;
+                }
+            }
+        }
+        return result;
     }
 }

@@ -292,14 +292,14 @@ public final class BranchAndBound {
                         known);
         List<Domain> open = new ArrayList<>();
         List<LinearConstraint> conjunct = spec.disjuncts().get(0);
+        List<Integer> unproved = new ArrayList<>();
+        List<Integer> rows = new ArrayList<>();
+        List<AlphaBetaCrown.Problem> problems = new ArrayList<>();
         for (int q = 0; q < count; q++) {
             // Proved when some constraint's lower bound exceeds its bound: c . y > bound here.
-            // The score (how far from proved) orders the queue, worst first.
             boolean proved = false;
-            double best = Double.NEGATIVE_INFINITY;
             for (int r = 0; r < conjunct.size(); r++) {
                 proved |= b[q].rowLower()[r] > conjunct.get(r).bound();
-                best = Math.max(best, b[q].rowLower()[r] - conjunct.get(r).bound());
             }
             if (proved) {
                 continue;
@@ -313,22 +313,39 @@ public final class BranchAndBound {
                     row = r;
                 }
             }
-            AlphaBetaCrown.Optimised o =
-                    optimiser.optimise(
-                            box,
+            unproved.add(q);
+            rows.add(row);
+            problems.add(
+                    new AlphaBetaCrown.Problem(
                             b[q].hiddenPreActivations(),
                             splits.get(q),
                             conjunct.get(row),
-                            starts.get(q),
-                            System.nanoTime() > deadlineNanos ? 0 : ITERATIONS,
-                            magnitude);
+                            starts.get(q)));
+        }
+        if (problems.isEmpty()) {
+            return new Round(open, null);
+        }
+        List<AlphaBetaCrown.Optimised> optimised =
+                optimiser.optimiseAll(
+                        box,
+                        problems,
+                        System.nanoTime() > deadlineNanos ? 0 : ITERATIONS,
+                        magnitude);
+        for (int j = 0; j < problems.size(); j++) {
+            int q = unproved.get(j);
+            int row = rows.get(j);
+            AlphaBetaCrown.Optimised o = optimised.get(j);
             if (o.bound() > conjunct.get(row).bound()) {
                 continue;
             }
             if (Witnesses.isCounterexample(network, box, spec, o.minimiser())) {
                 return new Round(open, o.minimiser());
             }
-            best = Math.max(best, o.bound() - conjunct.get(row).bound());
+            // The score (how far from proved) orders the queue, worst first.
+            double best = o.bound() - conjunct.get(row).bound();
+            for (int r = 0; r < conjunct.size(); r++) {
+                best = Math.max(best, b[q].rowLower()[r] - conjunct.get(r).bound());
+            }
             open.add(
                     new Domain(
                             splits.get(q),

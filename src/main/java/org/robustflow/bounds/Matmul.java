@@ -16,7 +16,7 @@ import java.util.Map;
  * A row-major read as A^T column-major: no copies or transposes. Measured here, ND4J took 10x
  * longer for [100,50]x[50,784] into a row-major buffer (2.9 ms against 0.29 ms column-major).
  */
-final class Matmul {
+public final class Matmul {
     private static final int MAX_CACHED_SHAPES = 16;
     private static final ThreadLocal<Map<Long, Buffers>> BUFFERS =
             ThreadLocal.withInitial(HashMap::new);
@@ -43,7 +43,7 @@ final class Matmul {
      * @param bTransposed B^T, [n, k]
      * @return C = A B, [m, n] row-major
      */
-    static double[] multiply(double[] a, int m, INDArray bTransposed) {
+    public static double[] multiply(double[] a, int m, INDArray bTransposed) {
         int n = (int) bTransposed.size(0);
         int k = (int) bTransposed.size(1);
         if (a.length != m * k) {

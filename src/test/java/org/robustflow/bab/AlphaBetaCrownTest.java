@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 class AlphaBetaCrownTest {
     /**
@@ -258,5 +259,61 @@ class AlphaBetaCrownTest {
             }
         }
         assertThat(tightened).isGreaterThan(10);
+    }
+
+    /**
+     * Bounding subdomains together stacks their rows into one product per layer; each must still
+     * get exactly its own bound, minimiser and warm start, as if it were optimised alone.
+     */
+    @Test
+    void shouldBoundEachSubdomainOfABatchAsItWouldAlone() {
+        Network net = Fixtures.defaultModel();
+        Random random = new Random(11);
+        Box box = Box.around(Fixtures.mnistTest().pixels(0), 0.03);
+        int label = Fixtures.mnistTest().label(0);
+        CrownPropagator crown = new CrownPropagator(net);
+        double[][] magnitude = crown.magnitudes(box.lower(), box.upper());
+        AlphaBetaCrown optimiser = new AlphaBetaCrown(net);
+        List<AlphaBetaCrown.Problem> problems = new java.util.ArrayList<>();
+        for (int p = 0; p < 6; p++) {
+            Splits splits = Splits.NONE;
+            for (int s = 0; s < p; s++) {
+                splits =
+                        splits.with(
+                                2 * random.nextInt(3), random.nextInt(50), 50, s % 2 == 0 ? 1 : -1);
+            }
+            double[] c = new double[10];
+            c[label] = 1;
+            c[(label + 1 + p) % 10] = -1;
+            LinearConstraint row = new LinearConstraint(c, 0);
+            CrownPropagator.SpecBounds b =
+                    crown.bound(
+                                    new Interval(box.lower(), box.upper(), 1, 784),
+                                    new OutputSpec[] {new OutputSpec(10, List.of(List.of(row)))},
+                                    new Splits[] {splits})[0];
+            AlphaBetaCrown.Multipliers start = AlphaBetaCrown.Multipliers.initial(net);
+            for (int layer = 0; layer < 6; layer += 2) {
+                start = start.withBetaRow(layer, 50);
+            }
+            problems.add(new AlphaBetaCrown.Problem(b.hiddenPreActivations(), splits, row, start));
+        }
+        List<AlphaBetaCrown.Optimised> together =
+                optimiser.optimiseAll(box, problems, 8, magnitude);
+        for (int p = 0; p < problems.size(); p++) {
+            AlphaBetaCrown.Problem problem = problems.get(p);
+            AlphaBetaCrown.Optimised alone =
+                    optimiser.optimise(
+                            box,
+                            problem.reluInputs(),
+                            problem.splits(),
+                            problem.row(),
+                            problem.start(),
+                            8,
+                            magnitude);
+            assertThat(together.get(p).bound())
+                    .isCloseTo(alone.bound(), within(1e-9 * (1 + Math.abs(alone.bound()))));
+            assertThat(together.get(p).minimiser()).containsExactly(alone.minimiser());
+        }
+        assertThat(together).extracting(AlphaBetaCrown.Optimised::bound).doesNotHaveDuplicates();
     }
 }
