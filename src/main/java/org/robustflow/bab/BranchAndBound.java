@@ -148,6 +148,7 @@ public final class BranchAndBound {
                             spec,
                             List.of(Splits.NONE),
                             List.of(AlphaBetaCrown.Multipliers.initial(network)),
+                            null,
                             known,
                             magnitude,
                             deadlineNanos);
@@ -168,6 +169,7 @@ public final class BranchAndBound {
                                 spec,
                                 List.of(Splits.NONE),
                                 List.of(root.open().get(0).multipliers()),
+                                null,
                                 known,
                                 magnitude,
                                 deadlineNanos);
@@ -212,6 +214,7 @@ public final class BranchAndBound {
             }
             List<Splits> children = new ArrayList<>();
             List<AlphaBetaCrown.Multipliers> starts = new ArrayList<>();
+            List<List<double[][]>> parents = new ArrayList<>();
             while (!queue.isEmpty() && children.size() < 2 * settings.batchSize()) {
                 Domain d = queue.poll();
                 int[] choice = branch(d);
@@ -235,12 +238,23 @@ public final class BranchAndBound {
                 children.add(d.splits().with(layer, choice[1], width, -1));
                 starts.add(d.multipliers().withBetaRow(layer, width));
                 starts.add(d.multipliers().withBetaRow(layer, width));
+                parents.add(d.reluInputs());
+                parents.add(d.reluInputs());
                 maxDepth = Math.max(maxDepth, d.splits().count() + 1);
             }
             domains += children.size();
             if (!children.isEmpty()) {
                 Round round =
-                        bound(box, one, spec, children, starts, known, magnitude, deadlineNanos);
+                        bound(
+                                box,
+                                one,
+                                spec,
+                                children,
+                                starts,
+                                parents,
+                                known,
+                                magnitude,
+                                deadlineNanos);
                 if (round.witness() != null) {
                     return new Outcome(
                             Status.FALSIFIED,
@@ -265,13 +279,19 @@ public final class BranchAndBound {
     /** The subdomains a round left open, or a witness that ends the search. */
     private record Round(List<Domain> open, double[] witness) {}
 
-    /** Bounds the subdomains; returns those not yet proved, scored by their best constraint. */
+    /**
+     * Bounds the subdomains; returns those not yet proved, scored by their best constraint. A child
+     * keeps its parent's ReLU input bounds ({@code parents}, null at the root), narrowed by its new
+     * decision and box propagation, as beta-CROWN does: its split is enforced by its multiplier in
+     * the optimised bound, and no intermediate neuron is back-substituted again.
+     */
     private Round bound(
             Box box,
             Interval one,
             OutputSpec spec,
             List<Splits> splits,
             List<AlphaBetaCrown.Multipliers> starts,
+            List<List<double[][]>> parents,
             List<double[][]> known,
             double[][] magnitude,
             long deadlineNanos) {
@@ -284,12 +304,12 @@ public final class BranchAndBound {
             System.arraycopy(one.upper(), 0, upper, q * one.width(), one.width());
             specs[q] = spec;
         }
+        Interval boxes = new Interval(lower, upper, count, one.width());
+        Splits[] decisions = splits.toArray(new Splits[0]);
         CrownPropagator.SpecBounds[] b =
-                crown.bound(
-                        new Interval(lower, upper, count, one.width()),
-                        specs,
-                        splits.toArray(new Splits[0]),
-                        known);
+                parents == null
+                        ? crown.bound(boxes, specs, decisions, known)
+                        : crown.boundWithin(boxes, specs, decisions, parents);
         List<Domain> open = new ArrayList<>();
         List<LinearConstraint> conjunct = spec.disjuncts().get(0);
         List<Integer> unproved = new ArrayList<>();

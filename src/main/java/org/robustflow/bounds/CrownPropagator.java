@@ -164,6 +164,35 @@ public final class CrownPropagator {
      */
     public SpecBounds[] bound(
             Interval inputs, OutputSpec[] specs, Splits[] splits, List<double[][]> known) {
+        return bound(inputs, specs, splits, known, null);
+    }
+
+    /**
+     * Bounds of subdomains whose ReLU inputs are already bounded, e.g. by their parent in a branch
+     * and bound ({@code reluInputs.get(q)}: {lower, upper} per ReLU layer, holding on query q's
+     * subdomain): box propagation intersected with them and with the splits, and only the spec's
+     * rows back-substituted. Much cheaper than {@link #bound(Interval, OutputSpec[], Splits[],
+     * List)}, which also back-substitutes every unstable intermediate neuron, and as tight as the
+     * given bounds.
+     */
+    public SpecBounds[] boundWithin(
+            Interval inputs,
+            OutputSpec[] specs,
+            Splits[] splits,
+            List<List<double[][]>> reluInputs) {
+        if (reluInputs.size() != inputs.rows()) {
+            throw new IllegalArgumentException(
+                    inputs.rows() + " boxes but " + reluInputs.size() + " ReLU input bounds");
+        }
+        return bound(inputs, specs, splits, null, reluInputs);
+    }
+
+    private SpecBounds[] bound(
+            Interval inputs,
+            OutputSpec[] specs,
+            Splits[] splits,
+            List<double[][]> known,
+            List<List<double[][]>> knownPerQuery) {
         int queries = inputs.rows();
         if (inputs.width() != network.inputSize()) {
             throw new IllegalArgumentException(
@@ -205,6 +234,11 @@ public final class CrownPropagator {
             if (feedsRelu && known != null) {
                 intersect(current, known.get(relu));
             }
+            if (feedsRelu && knownPerQuery != null) {
+                for (int q = 0; q < queries; q++) {
+                    intersect(current, q, knownPerQuery.get(q).get(relu));
+                }
+            }
             if (feedsRelu) {
                 relu++;
             }
@@ -215,7 +249,7 @@ public final class CrownPropagator {
                     }
                 }
             }
-            if (feedsRelu && !exactPerNeuron) {
+            if (feedsRelu && !exactPerNeuron && knownPerQuery == null) {
                 tighten(i, current, magnitude[i], concretizer, out);
             }
             out[i] = current;
@@ -228,6 +262,17 @@ public final class CrownPropagator {
             }
         }
         return result;
+    }
+
+    /** Narrows query {@code q}'s row of {@code current} to {@code known} ({lower, upper}). */
+    private static void intersect(Interval current, int q, double[][] known) {
+        double[] lo = current.lower();
+        double[] hi = current.upper();
+        int width = current.width();
+        for (int k = 0; k < width; k++) {
+            lo[q * width + k] = Math.max(lo[q * width + k], known[0][k]);
+            hi[q * width + k] = Math.min(hi[q * width + k], known[1][k]);
+        }
     }
 
     /** Narrows every query's row of {@code current} to {@code known} ({lower, upper}). */
