@@ -300,4 +300,80 @@ class CrownPropagatorTest {
                 .isGreaterThan(margins * 9 / 10);
         assertThat(certifiedOnlyByCrown).isPositive();
     }
+
+    /**
+     * A child subdomain bounded within its parent's ReLU input bounds: its spec rows and ReLU input
+     * bounds hold on every sampled box point that obeys the child's decisions.
+     */
+    @Test
+    void shouldBoundAChildWithinItsParentsBoundsOnEveryPointOfTheChild() {
+        Random random = new Random(17);
+        int checked = 0;
+        for (int trial = 0; trial < 20; trial++) {
+            Network net = Fixtures.randomMlp(40 + trial, 4, 12, 12, 3);
+            CrownPropagator crown = new CrownPropagator(net);
+            double[] lo = new double[4];
+            double[] hi = new double[4];
+            for (int k = 0; k < 4; k++) {
+                lo[k] = random.nextDouble() - 1;
+                hi[k] = lo[k] + random.nextDouble();
+            }
+            Interval box = new Interval(lo, hi, 1, 4);
+            double[] c = {random.nextGaussian(), random.nextGaussian(), random.nextGaussian()};
+            org.robustflow.spec.OutputSpec[] spec = {
+                new org.robustflow.spec.OutputSpec(
+                        3, List.of(List.of(new org.robustflow.spec.LinearConstraint(c, 0))))
+            };
+            Splits parent = Splits.NONE.with(0, random.nextInt(12), 12, 1);
+            CrownPropagator.SpecBounds p = crown.bound(box, spec, new Splits[] {parent})[0];
+            Splits child = parent.with(2, random.nextInt(12), 12, random.nextBoolean() ? 1 : -1);
+            CrownPropagator.SpecBounds b =
+                    crown.boundWithin(
+                                    box,
+                                    spec,
+                                    new Splits[] {child},
+                                    List.of(p.hiddenPreActivations()))[0];
+            for (int s = 0; s < 4000; s++) {
+                double[] x = new double[4];
+                for (int k = 0; k < 4; k++) {
+                    x[k] = lo[k] + random.nextDouble() * (hi[k] - lo[k]);
+                }
+                double[] z1 = net.layers().get(0).forward(x);
+                double[] z2 = net.layers().get(2).forward(net.layers().get(1).forward(z1));
+                if (!(z1[parentNeuron(parent)] >= 0) || !obeys(child, z2)) {
+                    continue;
+                }
+                double[] y = net.logits(x);
+                assertThat(c[0] * y[0] + c[1] * y[1] + c[2] * y[2])
+                        .isGreaterThanOrEqualTo(b.rowLower()[0]);
+                for (int k = 0; k < 12; k++) {
+                    assertThat(z2[k])
+                            .isBetween(
+                                    b.hiddenPreActivations().get(1)[0][k],
+                                    b.hiddenPreActivations().get(1)[1][k]);
+                }
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThan(5000);
+    }
+
+    private static int parentNeuron(Splits splits) {
+        for (int k = 0; k < 12; k++) {
+            if (splits.sign(0, k) != 0) {
+                return k;
+            }
+        }
+        throw new AssertionError("no decision");
+    }
+
+    private static boolean obeys(Splits splits, double[] z2) {
+        for (int k = 0; k < z2.length; k++) {
+            int sign = splits.sign(2, k);
+            if ((sign > 0 && z2[k] < 0) || (sign < 0 && z2[k] > 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
 }
