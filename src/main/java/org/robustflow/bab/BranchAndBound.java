@@ -3,7 +3,10 @@ package org.robustflow.bab;
 import org.robustflow.attack.Witnesses;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.Interval;
+import org.robustflow.bounds.Matmul;
 import org.robustflow.bounds.Splits;
+import org.robustflow.model.DenseLayer;
+import org.robustflow.model.ElementwiseAffineLayer;
 import org.robustflow.model.Layer;
 import org.robustflow.model.Network;
 import org.robustflow.model.ReluLayer;
@@ -78,6 +81,9 @@ public final class BranchAndBound {
 
     /** Slope steps per bound of an intermediate neuron, refined once at the root. */
     private static final int REFINE_ITERATIONS = 10;
+
+    /** Relative slack below which a minimiser is re-checked exactly as a possible witness. */
+    private static final double NEAR_VIOLATION = 1e-6;
 
     /** Steps on a subdomain with every ReLU decided, where they approach the exact bound. */
     private static final int LEAF_ITERATIONS = 500;
@@ -351,6 +357,7 @@ public final class BranchAndBound {
                         problems,
                         System.nanoTime() > deadlineNanos ? 0 : ITERATIONS,
                         magnitude);
+        boolean[] nearViolation = nearViolation(spec, optimised);
         for (int j = 0; j < problems.size(); j++) {
             int q = unproved.get(j);
             int row = rows.get(j);
@@ -358,7 +365,7 @@ public final class BranchAndBound {
             if (o.bound() > conjunct.get(row).bound()) {
                 continue;
             }
-            if (Witnesses.isCounterexample(network, box, spec, o.minimiser())) {
+            if (nearViolation[j] && Witnesses.isCounterexample(network, box, spec, o.minimiser())) {
                 return new Round(open, o.minimiser());
             }
             // The score (how far from proved) orders the queue, worst first.
@@ -375,6 +382,55 @@ public final class BranchAndBound {
                             o.reluCoefficients()));
         }
         return new Round(open, null);
+    }
+
+    /**
+     * Which minimisers come within a loose tolerance of violating the spec, by one batched forward
+     * pass: only those can pass the exact re-check ({@link Witnesses}), whose own forward pass
+     * differs from this one by rounding far below the tolerance.
+     */
+    private boolean[] nearViolation(OutputSpec spec, List<AlphaBetaCrown.Optimised> candidates) {
+        int count = candidates.size();
+        int inputs = network.inputSize();
+        double[] h = new double[count * inputs];
+        for (int j = 0; j < count; j++) {
+            System.arraycopy(candidates.get(j).minimiser(), 0, h, j * inputs, inputs);
+        }
+        for (Layer layer : network.layers()) {
+            int width = layer.outputSize();
+            if (layer instanceof DenseLayer dense) {
+                h = Matmul.multiply(h, count, dense.weightMatrix());
+                for (int f = 0; f < h.length; f++) {
+                    h[f] += dense.bias(f % width);
+                }
+            } else if (layer instanceof ReluLayer) {
+                for (int f = 0; f < h.length; f++) {
+                    h[f] = Math.max(0, h[f]);
+                }
+            } else {
+                ElementwiseAffineLayer affine = (ElementwiseAffineLayer) layer;
+                for (int f = 0; f < h.length; f++) {
+                    h[f] = h[f] * affine.scale(f % width) + affine.shift(f % width);
+                }
+            }
+        }
+        int outputs = network.numClasses();
+        boolean[] near = new boolean[count];
+        for (int j = 0; j < count; j++) {
+            double[] y = java.util.Arrays.copyOfRange(h, j * outputs, (j + 1) * outputs);
+            for (List<LinearConstraint> disjunct : spec.disjuncts()) {
+                boolean all = true;
+                for (LinearConstraint c : disjunct) {
+                    double magnitude = Math.abs(c.bound());
+                    for (int k = 0; k < outputs; k++) {
+                        magnitude += Math.abs(c.coefficient(k) * y[k]);
+                    }
+                    all &= c.slack(y) > -NEAR_VIOLATION * (1 + magnitude);
+                }
+                near[j] |= all;
+            }
+        }
+        return near;
     }
 
     /**
