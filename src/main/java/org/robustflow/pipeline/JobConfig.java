@@ -136,6 +136,12 @@ public final class JobConfig implements Serializable {
                     .defaultValue(600_000L)
                     .withDescription(
                             "A model version that is no longer the newest is dropped once no task has named it for this long; a task that names it later is decided under the newest.");
+    public static final ConfigOption<Long> PROPERTY_MODEL_WAIT_MS =
+            ConfigOptions.key("robustflow.properties.model-wait-ms")
+                    .longType()
+                    .defaultValue(600_000L)
+                    .withDescription(
+                            "A property whose model has not arrived after this long is answered error, so its suite completes.");
     public static final ConfigOption<Integer> MODEL_KEY_GROUPS =
             ConfigOptions.key("robustflow.models.key-groups")
                     .intType()
@@ -170,6 +176,7 @@ public final class JobConfig implements Serializable {
                     RUN_RETENTION_MS,
                     MODEL_RECHECK_MS,
                     MODEL_RETENTION_MS,
+                    PROPERTY_MODEL_WAIT_MS,
                     MODEL_KEY_GROUPS,
                     INPUT_SIZE);
 
@@ -289,6 +296,10 @@ public final class JobConfig implements Serializable {
 
     public long modelRetentionMs() {
         return conf.get(MODEL_RETENTION_MS);
+    }
+
+    public long propertyModelWaitMs() {
+        return conf.get(PROPERTY_MODEL_WAIT_MS);
     }
 
     public int modelKeyGroups() {

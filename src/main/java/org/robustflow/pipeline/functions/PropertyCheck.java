@@ -60,6 +60,10 @@ public final class PropertyCheck extends RichAsyncFunction<PropertyTask, Propert
 
     @Override
     public void asyncInvoke(PropertyTask task, ResultFuture<PropertyOutcome> result) {
+        if (task.error != null) {
+            result.complete(List.of(new PropertyOutcome(task, "error", task.error, 0, null, null)));
+            return;
+        }
         solvers.submit(() -> result.complete(List.of(decide(task))));
     }
 

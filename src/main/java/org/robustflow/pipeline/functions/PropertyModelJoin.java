@@ -18,7 +18,8 @@ import java.util.List;
 /**
  * Joins properties (keyed by the model version they name) with the broadcast models: a property
  * whose model is known leaves with the model attached; one that arrives first waits in keyed state
- * until its model does.
+ * until its model does, or at most {@code modelWaitMs}: then it leaves answered {@code error}
+ * ("model ... did not arrive"), so a suite naming a model that was never published still completes.
  */
 public final class PropertyModelJoin
         extends KeyedBroadcastProcessFunction<String, PropertyTask, ModelEvent, PropertyTask> {
@@ -35,7 +36,15 @@ public final class PropertyModelJoin
             new ListStateDescriptor<>(
                     "properties-waiting-for-model", TypeInformation.of(PropertyTask.class));
 
+    private final long modelWaitMs;
     private transient ListState<PropertyTask> waiting;
+
+    /**
+     * @param modelWaitMs how long a property waits for its model before it is answered error
+     */
+    public PropertyModelJoin(long modelWaitMs) {
+        this.modelWaitMs = modelWaitMs;
+    }
 
     @Override
     public void open(org.apache.flink.api.common.functions.OpenContext context) {
@@ -49,8 +58,31 @@ public final class PropertyModelJoin
         if (snapshot != null) {
             out.collect(task.withSnapshot(snapshot));
         } else {
+            long now = ctx.timerService().currentProcessingTime();
+            task.waitingSince = now;
             waiting.add(task);
+            ctx.timerService().registerProcessingTimeTimer(now + modelWaitMs);
         }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PropertyTask> out)
+            throws Exception {
+        List<PropertyTask> still = new ArrayList<>();
+        for (PropertyTask task : waiting.get()) {
+            if (task.waitingSince + modelWaitMs <= timestamp) {
+                out.collect(
+                        task.withError(
+                                "model "
+                                        + task.modelVersion
+                                        + " did not arrive within "
+                                        + modelWaitMs / 1000
+                                        + " s; publish it and submit the property again"));
+            } else {
+                still.add(task);
+            }
+        }
+        waiting.update(still);
     }
 
     @Override

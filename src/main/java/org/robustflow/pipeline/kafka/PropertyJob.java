@@ -154,7 +154,9 @@ public final class PropertyJob {
                 properties
                         .keyBy(t -> t.modelVersion)
                         .connect(models.broadcast(PropertyModelJoin.MODELS))
-                        .process(new PropertyModelJoin(), TypeInformation.of(PropertyTask.class))
+                        .process(
+                                new PropertyModelJoin(cfg.propertyModelWaitMs()),
+                                TypeInformation.of(PropertyTask.class))
                         .name("property-models-join")
                         .uid("property-models-join");
         DataStream<PropertyOutcome> outcomes =

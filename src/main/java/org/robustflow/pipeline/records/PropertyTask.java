@@ -13,6 +13,12 @@ public class PropertyTask {
     public int expectedTotal;
     public byte[] snapshot;
 
+    /** When the task started waiting for its model (processing time, ms); 0 when it did not. */
+    public long waitingSince;
+
+    /** Why the task cannot be decided (e.g. its model never came); null when it can. */
+    public String error;
+
     public PropertyTask() {}
 
     public PropertyTask(
@@ -28,6 +34,15 @@ public class PropertyTask {
         this.vnnlib = vnnlib;
         this.timeoutMs = timeoutMs;
         this.expectedTotal = expectedTotal;
+    }
+
+    /** The same task, answered {@code error} with {@code reason} instead of being decided. */
+    public PropertyTask withError(String reason) {
+        PropertyTask t =
+                new PropertyTask(
+                        suiteId, propertyId, modelVersion, vnnlib, timeoutMs, expectedTotal);
+        t.error = reason;
+        return t;
     }
 
     /** The same task with its model attached. */

@@ -23,7 +23,7 @@ class PropertyModelJoinTest {
         var harness =
                 new KeyedTwoInputStreamOperatorTestHarness<>(
                         new CoBroadcastWithKeyedOperator<>(
-                                new PropertyModelJoin(), List.of(PropertyModelJoin.MODELS)),
+                                new PropertyModelJoin(1_000), List.of(PropertyModelJoin.MODELS)),
                         (PropertyTask t) -> t.modelVersion,
                         null,
                         Types.STRING);
@@ -65,6 +65,28 @@ class PropertyModelJoinTest {
             // A later property of a known model passes at once.
             harness.processElement1(new StreamRecord<>(task("p3", a.version())));
             assertThat(out(harness)).extracting(t -> t.propertyId).containsExactly("p1", "p3");
+        }
+    }
+
+    @Test
+    void shouldAnswerErrorForAPropertyWhoseModelNeverArrives() throws Exception {
+        Network a = Fixtures.randomMlp(1, 4, 3, 2);
+        Network b = Fixtures.randomMlp(2, 4, 3, 2);
+        try (var harness = harness()) {
+            harness.setProcessingTime(0);
+            harness.processElement1(new StreamRecord<>(task("p1", a.version())));
+            harness.setProcessingTime(500);
+            harness.processElement1(new StreamRecord<>(task("p2", b.version())));
+            harness.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(b)));
+            harness.setProcessingTime(999);
+            assertThat(out(harness)).extracting(t -> t.propertyId).containsExactly("p2");
+            harness.setProcessingTime(1_000);
+            // p1's model never came: it leaves with the reason, and nothing waits any more.
+            assertThat(out(harness)).extracting(t -> t.propertyId).containsExactly("p2", "p1");
+            assertThat(out(harness).get(1).error).contains(a.version()).contains("did not arrive");
+            assertThat(out(harness).get(0).error).isNull();
+            harness.setProcessingTime(2_000);
+            assertThat(out(harness)).hasSize(2);
         }
     }
 }
