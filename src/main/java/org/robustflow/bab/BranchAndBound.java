@@ -77,10 +77,10 @@ public final class BranchAndBound {
             double[][] reluCoefficients) {}
 
     /** Optimiser steps per subdomain that CROWN alone leaves open (the root included). */
-    private static final int ITERATIONS = 20;
+    private static final int ITERATIONS = 50;
 
     /** Slope steps per bound of an intermediate neuron, refined once at the root. */
-    private static final int REFINE_ITERATIONS = 10;
+    private static final int REFINE_ITERATIONS = 50;
 
     /** Relative slack below which a minimiser is re-checked exactly as a possible witness. */
     private static final double NEAR_VIOLATION = 1e-6;
