@@ -28,14 +28,7 @@ class BoundFunctionTest {
         try (var h =
                 new KeyedTwoInputStreamOperatorTestHarness<
                         String, VerificationTask, ModelEvent, VerdictEvent>(
-                        new KeyedCoProcessOperator<>(
-                                new BoundFunction(
-                                        "box",
-                                        null,
-                                        -1,
-                                        new BoundFunction.Batching(32, 0, 60_000),
-                                        200,
-                                        60_000)),
+                        new KeyedCoProcessOperator<>(boxBatches(32, 0)),
                         (VerificationTask t) -> t.runId + "/" + t.imageId + "/" + t.eps,
                         (ModelEvent m) -> ModelFanout.routingKey(m),
                         Types.STRING)) {
@@ -76,6 +69,12 @@ class BoundFunctionTest {
                 VerificationTask::key,
                 (ModelEvent m) -> ModelFanout.routingKey(m),
                 Types.STRING);
+    }
+
+    /** Box bounds, no attack, no exact stage; a model is kept a minute. */
+    private static BoundFunction boxBatches(int size, long latencyMs) {
+        return new BoundFunction(
+                "box", null, -1, new BoundFunction.Batching(size, latencyMs, 60_000), 200, 60_000);
     }
 
     private static VerificationTask task(int image, Network mlp) {
@@ -126,15 +125,7 @@ class BoundFunctionTest {
     void shouldRestoreItsModelsFromACheckpointWithoutThemBeingSentAgain() throws Exception {
         Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
         OperatorSubtaskState snapshot;
-        try (var h =
-                harness(
-                        new BoundFunction(
-                                "box",
-                                null,
-                                -1,
-                                new BoundFunction.Batching(32, 0, 60_000),
-                                200,
-                                60_000))) {
+        try (var h = harness(boxBatches(32, 0))) {
             h.open();
             h.setProcessingTime(0);
             // Copies from two key groups of this instance: the second is recognised as a copy.
@@ -142,9 +133,7 @@ class BoundFunctionTest {
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
             snapshot = h.snapshot(1, 0);
         }
-        BoundFunction restored =
-                new BoundFunction(
-                        "box", null, -1, new BoundFunction.Batching(32, 0, 60_000), 200, 60_000);
+        BoundFunction restored = boxBatches(32, 0);
         try (var h = harness(restored)) {
             h.initializeState(snapshot);
             h.open();
@@ -209,9 +198,7 @@ class BoundFunctionTest {
     @Test
     void shouldBoundAPartialBatchWhenItsFirstTaskHasWaitedTheLatency() throws Exception {
         Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
-        BoundFunction function =
-                new BoundFunction(
-                        "box", null, -1, new BoundFunction.Batching(100, 50, 60_000), 200, 60_000);
+        BoundFunction function = boxBatches(100, 50);
         try (var h = harness(function)) {
             h.open();
             h.setProcessingTime(0);
@@ -235,15 +222,7 @@ class BoundFunctionTest {
     void shouldDecideEveryQueuedTaskOnceAfterARestore() throws Exception {
         Network mlp = Fixtures.randomMlp(1, 784, 10, 10);
         OperatorSubtaskState snapshot;
-        try (var h =
-                harness(
-                        new BoundFunction(
-                                "box",
-                                null,
-                                -1,
-                                new BoundFunction.Batching(100, 1_000, 60_000),
-                                200,
-                                60_000))) {
+        try (var h = harness(boxBatches(100, 1_000))) {
             h.open();
             h.setProcessingTime(0);
             h.processElement2(new StreamRecord<>(PipelineFixtures.modelEvent(mlp)));
@@ -253,14 +232,7 @@ class BoundFunctionTest {
             assertThat(h.extractOutputValues()).isEmpty();
             snapshot = h.snapshot(1, 0);
         }
-        BoundFunction restored =
-                new BoundFunction(
-                        "box",
-                        null,
-                        -1,
-                        new BoundFunction.Batching(100, 1_000, 60_000),
-                        200,
-                        60_000);
+        BoundFunction restored = boxBatches(100, 1_000);
         try (var h = harness(restored)) {
             h.initializeState(snapshot);
             h.open();
