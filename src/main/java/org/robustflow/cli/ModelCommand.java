@@ -168,13 +168,16 @@ public final class ModelCommand {
                                         : String.format(
                                                 Locale.ROOT,
                                                 "%s for eps %s (trained at %s), warm-up %d + ramp %d epochs,"
-                                                        + " kappa 1 -> %s, lr x %s per epoch after the ramp",
+                                                        + " kappa 1 -> %s%s, lr x %s per epoch after the ramp",
                                                 r.getMethod(),
                                                 r.getEps(),
                                                 r.getTrainEps(),
                                                 r.getWarmupEpochs(),
                                                 r.getRampEpochs(),
                                                 r.getKappaEnd(),
+                                                r.getMethod().equals("crown-ibp")
+                                                        ? ", beta 1 -> " + r.getBetaEnd()
+                                                        : "",
                                                 r.getLrDecay())));
             }
             return 0;

@@ -91,6 +91,18 @@ public final class TrainCommand implements Callable<Integer> {
     Double kappaEnd;
 
     @Option(
+            names = "--beta-end",
+            description =
+                    "With --robust crown-ibp: weight of the CROWN-IBP bound (against IBP's) after the ramp, from 1 at the start (default: 0).")
+    Double betaEnd;
+
+    @Option(
+            names = "--lr-decay",
+            description =
+                    "With --robust: learning-rate factor per epoch after the ramp (default: 0.8).")
+    Double lrDecay;
+
+    @Option(
             names = "--data-dir",
             description = "IDX data set directory (default: the shipped MNIST in data/mnist).")
     Path dataDir;
@@ -108,10 +120,12 @@ public final class TrainCommand implements Callable<Integer> {
                     || trainEps != null
                     || warmupEpochs != null
                     || rampEpochs != null
-                    || kappaEnd != null) {
+                    || kappaEnd != null
+                    || betaEnd != null
+                    || lrDecay != null) {
                 throw new picocli.CommandLine.ParameterException(
                         new picocli.CommandLine(this),
-                        "--eps, --train-eps, --warmup-epochs, --ramp-epochs and --kappa-end need --robust");
+                        "--eps, --train-eps, --warmup-epochs, --ramp-epochs, --kappa-end, --beta-end and --lr-decay need --robust");
             }
             Trainer.Settings settings =
                     new Trainer.Settings(
@@ -143,7 +157,8 @@ public final class TrainCommand implements Callable<Integer> {
                         warmupEpochs == null ? defaults.warmupEpochs() : warmupEpochs,
                         rampEpochs == null ? defaults.rampEpochs() : rampEpochs,
                         kappaEnd == null ? defaults.kappaEnd() : kappaEnd,
-                        defaults.lrDecay());
+                        betaEnd == null ? defaults.betaEnd() : betaEnd,
+                        lrDecay == null ? defaults.lrDecay() : lrDecay);
         Workspace.trainRobust(
                 settings,
                 dataDir,

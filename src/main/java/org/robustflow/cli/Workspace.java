@@ -250,6 +250,7 @@ public final class Workspace {
                                         .setWarmupEpochs(settings.warmupEpochs())
                                         .setRampEpochs(settings.rampEpochs())
                                         .setKappaEnd(settings.kappaEnd())
+                                        .setBetaEnd(settings.betaEnd())
                                         .setLrDecay(settings.lrDecay())
                                         .build())
                         .build();

@@ -26,8 +26,9 @@ import java.util.Random;
  * margins z_y - z_j over each image's eps-box (m_y = 0), for CROWN-IBP m = beta * m_crown + (1 -
  * beta) * m_ibp. Schedule (per batch, linear): {@code warmupEpochs} of natural training (eps 0,
  * kappa 1), then over {@code rampEpochs} eps rises from 0 to {@code trainEps}, kappa falls from 1
- * to {@code kappaEnd} and beta from 1 to 0; then eps, kappa and beta stay. Adam at the learning
- * rate until the ramp ends, then decayed by {@code lrDecay} per epoch.
+ * to {@code kappaEnd} and beta from 1 to {@code betaEnd} (0: pure IBP at the end, as Zhang et al.);
+ * then eps, kappa and beta stay. Adam at the learning rate until the ramp ends, then decayed by
+ * {@code lrDecay} per epoch.
  *
  * <p>Repeatable for a seed: weights and batch order from {@link Random}, single-threaded BLAS
  * (OMP_NUM_THREADS=1).
@@ -88,6 +89,7 @@ public final class RobustTrainer {
             int warmupEpochs,
             int rampEpochs,
             double kappaEnd,
+            double betaEnd,
             double lrDecay) {
         public Settings {
             if (base.hidden().isEmpty()) {
@@ -106,9 +108,11 @@ public final class RobustTrainer {
                                 + base.epochs()
                                 + " epochs, ramp >= 1");
             }
-            if (!(kappaEnd >= 0 && kappaEnd <= 1) || !(lrDecay > 0 && lrDecay <= 1)) {
+            if (!(kappaEnd >= 0 && kappaEnd <= 1)
+                    || !(betaEnd >= 0 && betaEnd <= 1)
+                    || !(lrDecay > 0 && lrDecay <= 1)) {
                 throw new IllegalArgumentException(
-                        "kappa must be in [0, 1] and the learning-rate decay in (0, 1]");
+                        "kappa and beta must be in [0, 1] and the learning-rate decay in (0, 1]");
             }
         }
 
@@ -132,20 +136,15 @@ public final class RobustTrainer {
                     1,
                     DEFAULT_RAMP,
                     0.5,
+                    0,
                     0.8);
-        }
-
-        /** The same with other plain settings. */
-        public Settings withBase(Trainer.Settings newBase) {
-            return new Settings(
-                    newBase, method, eps, trainEps, warmupEpochs, rampEpochs, kappaEnd, lrDecay);
         }
 
         /** One line for the log and {@code model info}. */
         public String describe() {
             return String.format(
                     Locale.ROOT,
-                    "%s for eps %s (trained at %s), warm-up %d + ramp %d of %d epochs, kappa 1 -> %s%s",
+                    "%s for eps %s (trained at %s), warm-up %d + ramp %d of %d epochs, kappa 1 -> %s%s, lr x %s per epoch after the ramp",
                     method.id(),
                     eps,
                     trainEps,
@@ -153,7 +152,8 @@ public final class RobustTrainer {
                     rampEpochs,
                     base.epochs(),
                     kappaEnd,
-                    method == Method.CROWN_IBP ? ", beta 1 -> 0" : "");
+                    method == Method.CROWN_IBP ? ", beta 1 -> " + betaEnd : "",
+                    lrDecay);
         }
     }
 
@@ -193,7 +193,7 @@ public final class RobustTrainer {
             return new Schedule(0, 1, 1);
         }
         double t = Math.min(1.0, (double) (step - warm + 1) / ramp);
-        double beta = settings.method() == Method.CROWN_IBP ? 1 - t : 0;
+        double beta = settings.method() == Method.CROWN_IBP ? 1 - t * (1 - settings.betaEnd()) : 0;
         return new Schedule(t * settings.trainEps(), 1 - t * (1 - settings.kappaEnd()), beta);
     }
 

@@ -32,6 +32,7 @@ class RobustTrainerTest {
                 1,
                 2,
                 0.5,
+                0,
                 0.8);
     }
 
@@ -76,6 +77,7 @@ class RobustTrainerTest {
                                         1,
                                         2,
                                         0.5,
+                                        0,
                                         1))
                 .hasMessageContaining("must fit in 2 epochs");
     }
