@@ -68,7 +68,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--train-eps",
-            description = "With --robust: the radius of the training loss (default: 1.1 x --eps).")
+            description = "With --robust: the radius of the training loss (default: 1.2 x --eps).")
     Double trainEps;
 
     @Option(
@@ -93,7 +93,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--beta-end",
             description =
-                    "With --robust crown-ibp: weight of the CROWN-IBP bound (against IBP's) after the ramp, from 1 at the start (default: 0).")
+                    "With --robust crown-ibp: weight of the CROWN-IBP bound (against IBP's) after the ramp, from 1 at the start (default: 1).")
     Double betaEnd;
 
     @Option(

@@ -117,26 +117,32 @@ public final class RobustTrainer {
         }
 
         /**
-         * The shipped robust model: 784-50-50-50-10, CROWN-IBP for eps 0.1, trained at 0.11 (1.1x,
-         * as Gowal et al.).
+         * The shipped robust model: 784-50-50-50-10, CROWN-IBP for eps 0.1, trained at 0.12, with
+         * the CROWN-IBP bound kept to the end (beta 1).
          */
         public static Settings robustDefault() {
             return of(Method.CROWN_IBP, 0.1);
         }
 
-        /** The default schedule for {@code method} and target {@code eps}. */
+        /**
+         * The default schedule for {@code method} and target {@code eps}: trained at 1.2 x eps
+         * (Gowal et al. use 1.1x; the larger margin certified more at eps 0.1 here), warm-up 1 and
+         * ramp 8 of 20 epochs, kappa 1 to 0.5. CROWN-IBP keeps beta at 1: certificates here come
+         * from CROWN, which a loss on the CROWN-IBP bound trains for (Zhang et al. end at beta 0,
+         * pure IBP, for IBP-verified error).
+         */
         public static Settings of(Method method, double eps) {
             return new Settings(
                     new Trainer.Settings(
                             List.of(50, 50, 50), DEFAULT_EPOCHS, DEFAULT_BATCH, 1e-3, 42L),
                     method,
                     eps,
-                    // Rounded so 1.1 x 0.1 reads 0.11, not 0.11000000000000001.
-                    Math.min(1, Math.round(1.1 * eps * 1e9) / 1e9),
+                    // Rounded so 1.2 x 0.1 reads 0.12, not 0.12000000000000001.
+                    Math.min(1, Math.round(1.2 * eps * 1e9) / 1e9),
                     1,
                     DEFAULT_RAMP,
                     0.5,
-                    0,
+                    method == Method.CROWN_IBP ? 1 : 0,
                     0.8);
         }
 
@@ -189,11 +195,12 @@ public final class RobustTrainer {
     Schedule schedule(long step, int batchesPerEpoch) {
         long warm = (long) settings.warmupEpochs() * batchesPerEpoch;
         long ramp = (long) settings.rampEpochs() * batchesPerEpoch;
+        boolean crown = settings.method() == Method.CROWN_IBP;
         if (step < warm) {
-            return new Schedule(0, 1, 1);
+            return new Schedule(0, 1, crown ? 1 : 0);
         }
         double t = Math.min(1.0, (double) (step - warm + 1) / ramp);
-        double beta = settings.method() == Method.CROWN_IBP ? 1 - t * (1 - settings.betaEnd()) : 0;
+        double beta = crown ? 1 - t * (1 - settings.betaEnd()) : 0;
         return new Schedule(t * settings.trainEps(), 1 - t * (1 - settings.kappaEnd()), beta);
     }
 
