@@ -124,7 +124,7 @@ public final class CompareCommand implements Callable<Integer> {
                             net.architecture(),
                             snapshot.getTestAccuracy(),
                             training(snapshot),
-                            method + " + pgd",
+                            method,
                             points));
         }
         printTable(series, log);
@@ -204,13 +204,7 @@ public final class CompareCommand implements Callable<Integer> {
             header.append(
                     String.format(
                             " | %-12s %6s %6s %6s %6s %7s %7s",
-                            m.name(),
-                            "box",
-                            m.method().split(" ")[0],
-                            "falsif",
-                            "unkn",
-                            ">=",
-                            "<="));
+                            m.name(), "box", m.method(), "falsif", "unkn", ">=", "<="));
         }
         out.println(header);
         int rows = series.get(0).points().size();

@@ -58,7 +58,10 @@ public final class ComparisonWriter {
         }
     }
 
-    /** A model's curves; {@code method} names the final stages, e.g. "crown + pgd". */
+    /**
+     * A model's curves; {@code method} names the bound method that certified (the not-refuted curve
+     * is what the attack left), e.g. "crown".
+     */
     public record Series(
             String name,
             String version,

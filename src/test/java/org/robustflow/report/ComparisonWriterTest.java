@@ -26,7 +26,7 @@ class ComparisonWriterTest {
                         "784-50-50-50-10",
                         0.97,
                         "natural training",
-                        "crown + pgd",
+                        "crown",
                         List.of(
                                 new ComparisonWriter.Point(0.01, 100, 0, 80, 5, 3, 12),
                                 new ComparisonWriter.Point(0.05, 100, 0, 2, 90, 3, 5)));
@@ -37,7 +37,7 @@ class ComparisonWriterTest {
                         "784-50-50-50-10",
                         0.95,
                         "crown-ibp training for eps 0.1 (at 0.11)",
-                        "crown + pgd",
+                        "crown",
                         List.of(
                                 new ComparisonWriter.Point(0.01, 100, 90, 93, 0, 5, 2),
                                 new ComparisonWriter.Point(0.05, 100, 70, 88, 1, 5, 6)));
@@ -51,10 +51,10 @@ class ComparisonWriterTest {
         assertThat(Files.readString(dir.resolve("comparison.svg"))).contains("<svg");
         assertThat(ComparisonWriter.chart("t", List.of(natural, robust)).getSeriesMap().keySet())
                 .containsExactly(
-                        "default: certified (crown + pgd)",
+                        "default: certified (crown)",
                         "default: not refuted",
                         "default: certified (box)",
-                        "robust: certified (crown + pgd)",
+                        "robust: certified (crown)",
                         "robust: not refuted",
                         "robust: certified (box)");
         List<String> csv = Files.readAllLines(dir.resolve("comparison.csv"));
