@@ -123,8 +123,8 @@ def crown_margins(layers, lo, hi, label):
     """CROWN / DeepPoly for one row, as robustflow's CrownPropagator defines it (independently
     written, float64, no rounding guard): hidden bounds after the first layer are back-substituted
     bounds intersected with interval bounds; ReLU [l, u] with l < 0 < u is relaxed by the chord
-    (upper) and slope 1 if u > -l else 0 (lower); the margins are the better of CROWN's and the
-    interval bound's. Returns (margins, closest): closest is the distance of any decision this
+    (upper) and slope 1 if u > -l else 0 (lower); the margins are the best of CROWN's, the
+    interval bound's, and the interval bound of the margin folded into the last layer. Returns (margins, closest): closest is the distance of any decision this
     depends on (a ReLU's l or u at 0, u + l at 0 for the slope) from flipping."""
     ws = [w for w, _, _ in layers]
     bs = [b for _, b, _ in layers]
@@ -168,7 +168,12 @@ def crown_margins(layers, lo, hi, label):
         a[r, j] = -1.0
     crown = lower_bound(a, np.zeros(len(others)), len(layers) - 1)
     bl, bu = box[-1]
-    margins = np.maximum(crown, bl[label] - bu[others])
+    # The margin rows folded into the last layer, bounded over the last hidden layer's box
+    # (Gowal et al.'s elision): robustflow takes the best of the three.
+    hl, hu = np.maximum(pre[-1][0], 0.0), np.maximum(pre[-1][1], 0.0)
+    aw = a @ ws[-1]
+    elided = a @ bs[-1] + np.where(aw >= 0, aw * hl, aw * hu).sum(axis=1)
+    margins = np.maximum(np.maximum(crown, bl[label] - bu[others]), elided)
     closest = min(float(np.min(np.abs(np.concatenate([pl, pu, pu + pl])))) for pl, pu in pre)
     return margins, closest
 
@@ -182,6 +187,10 @@ def main():
     ap.add_argument("--method", choices=["box", "crown"], default="box")
     ap.add_argument("--out", required=True)
     ap.add_argument(
+        "--eps",
+        help="comma list of eps (default: the end-to-end tests' grid, %s)" % ",".join(map(str, EPS)),
+    )
+    ap.add_argument(
         "--check-exact",
         type=int,
         default=3,
@@ -189,6 +198,7 @@ def main():
         "float chains enclose them (default 3)",
     )
     args = ap.parse_args()
+    eps_grid = [float(e) for e in args.eps.split(",")] if args.eps else EPS
 
     layers, model_sha = read_model(args.model)
     images = read_idx(args.images)[: args.count].reshape(args.count, -1)
@@ -211,7 +221,7 @@ def main():
     exact_fallbacks = 0
     if args.method == "crown":
         closest_decision = float("inf")
-        for eps in EPS:
+        for eps in eps_grid:
             keys = []
             for i in range(args.count):
                 if predicted[i] != labels[i]:
@@ -229,7 +239,7 @@ def main():
         out_extra = {"smallestAbsMargin": closest, "smallestReluDecisionDistance": closest_decision}
         fragile = closest < 1e-6 or closest_decision < 1e-9
     else:
-        for eps in EPS:
+        for eps in eps_grid:
             lo = np.maximum(0.0, x - eps)
             hi = np.minimum(1.0, x + eps)
             # Pixel-exact boxes: widen the outer chain's input and narrow the inner one's by the
@@ -274,7 +284,7 @@ def main():
         "modelSha256": model_sha,
         "data": "MNIST test set, first %d images" % args.count,
         "count": args.count,
-        "eps": ["%.4f" % e for e in EPS],
+        "eps": ["%.4f" % e for e in eps_grid],
         "misclassified": misclassified,
         "certified": certified,
         "smallestTop2LogitGap": smallest_gap,

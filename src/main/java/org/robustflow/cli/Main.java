@@ -36,6 +36,7 @@ import picocli.CommandLine.Command;
             VerifyPropertyCommand.class,
             MilpBenchCommand.class,
             ReportCommand.class,
+            CompareCommand.class,
             SuiteCommand.class
         })
 public final class Main {

@@ -31,7 +31,9 @@ import java.util.concurrent.Callable;
         description =
                 "Measure the MILP stage on the first test images: decided by bounds / PGD / MILP, unknown; MILP time per query.")
 public final class MilpBenchCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Model file (default: the default model).")
+    @Option(
+            names = "--model",
+            description = "Model file, or a named model: default, robust (default: default).")
     Path model;
 
     @Option(

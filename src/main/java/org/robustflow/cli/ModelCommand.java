@@ -1,6 +1,8 @@
 package org.robustflow.cli;
 
 import org.robustflow.avro.ModelSnapshot;
+import org.robustflow.avro.RobustTraining;
+import org.robustflow.avro.TrainingSettings;
 import org.robustflow.model.ModelIo;
 import org.robustflow.model.Network;
 import picocli.CommandLine.Command;
@@ -40,7 +42,10 @@ public final class ModelCommand {
                 description = "Output format; only json (mlp-json/1 or net-json/1).")
         String format;
 
-        @Option(names = "--model", description = "Model file (default: the default model).")
+        @Option(
+                names = "--model",
+                description =
+                        "Model file, or a named model: default, robust (default: the default model).")
         Path model;
 
         @Option(names = "--out", description = "Output file (default: standard output).")
@@ -124,7 +129,10 @@ public final class ModelCommand {
     /** Prints what a model file holds. */
     @Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a model file.")
     static final class Info implements Callable<Integer> {
-        @Option(names = "--model", description = "Model file (default: the default model).")
+        @Option(
+                names = "--model",
+                description =
+                        "Model file, or a named model: default, robust (default: the default model).")
         Path model;
 
         @Override
@@ -140,8 +148,37 @@ public final class ModelCommand {
                             + (s.getTestAccuracy() == null
                                     ? "-"
                                     : String.format(Locale.ROOT, "%.4f", s.getTestAccuracy())));
-            if (s.getTraining() != null) {
-                System.out.println("training       " + s.getTraining());
+            TrainingSettings t = s.getTraining();
+            if (t != null) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "training       %s, %d epochs, batch %d, lr %s, seed %d, %s, %.1f s%n",
+                        t.getOptimizer(),
+                        t.getEpochs(),
+                        t.getBatchSize(),
+                        t.getLearningRate(),
+                        t.getSeed(),
+                        t.getDataset(),
+                        t.getTrainSeconds());
+                RobustTraining r = t.getRobust();
+                System.out.println(
+                        "robust         "
+                                + (r == null
+                                        ? "no (natural training)"
+                                        : String.format(
+                                                Locale.ROOT,
+                                                "%s for eps %s (trained at %s), warm-up %d + ramp %d epochs,"
+                                                        + " kappa 1 -> %s%s, lr x %s per epoch after the ramp",
+                                                r.getMethod(),
+                                                r.getEps(),
+                                                r.getTrainEps(),
+                                                r.getWarmupEpochs(),
+                                                r.getRampEpochs(),
+                                                r.getKappaEnd(),
+                                                r.getMethod().equals("crown-ibp")
+                                                        ? ", beta 1 -> " + r.getBetaEnd()
+                                                        : "",
+                                                r.getLrDecay())));
             }
             return 0;
         }

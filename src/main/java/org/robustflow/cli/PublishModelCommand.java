@@ -21,7 +21,9 @@ import java.util.concurrent.Callable;
 public final class PublishModelCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
-    @Option(names = "--model", description = "Model file (default: the default model).")
+    @Option(
+            names = "--model",
+            description = "Model file, or a named model: default, robust (default: default).")
     Path model;
 
     @Override

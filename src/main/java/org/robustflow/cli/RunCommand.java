@@ -51,7 +51,8 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(
             names = "--model",
-            description = "Model file (default: the default model, trained once if absent).")
+            description =
+                    "Model file, or a named model: default, robust (each trained once if absent; default: default).")
     Path model;
 
     @Option(

@@ -13,7 +13,8 @@ import java.nio.file.Path;
 final class TestSetOptions {
     @Option(
             names = "--model",
-            description = "Model file (default: the default model, trained once if absent).")
+            description =
+                    "Model file, or a named model: default, robust (each trained once if absent; default: default).")
     Path model;
 
     @Option(

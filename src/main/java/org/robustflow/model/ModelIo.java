@@ -56,25 +56,33 @@ public final class ModelIo {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The schema of every model written before {@code graph} existed. */
-    private static final String SCHEMA_V1 = "ModelSnapshot-v1.avsc";
+    /**
+     * Earlier schemas, oldest first: before {@code graph} existed (v1), and before training
+     * recorded robust-training settings (v2).
+     */
+    private static final List<String> EARLIER_SCHEMAS =
+            List.of("ModelSnapshot-v1.avsc", "ModelSnapshot-v2.avsc");
 
     private ModelIo() {}
 
     /**
-     * A codec for model messages (single-object encoding) that also reads messages written with the
-     * first schema, before {@code graph} existed: the models topic is re-read from its start, so
-     * older messages stay on it.
+     * A codec for model messages (single-object encoding) that also reads messages written with
+     * every earlier schema: the models topic is re-read from its start, so older messages stay on
+     * it.
      */
     public static AvroCodec<ModelSnapshot> codec() {
-        try (InputStream in = ModelIo.class.getResourceAsStream(SCHEMA_V1)) {
-            if (in == null) {
-                throw new IllegalStateException(SCHEMA_V1 + " is missing from the classpath");
+        AvroCodec<ModelSnapshot> codec = AvroCodec.of(ModelSnapshot.class);
+        for (String name : EARLIER_SCHEMAS) {
+            try (InputStream in = ModelIo.class.getResourceAsStream(name)) {
+                if (in == null) {
+                    throw new IllegalStateException(name + " is missing from the classpath");
+                }
+                codec.addWriterSchema(new Schema.Parser().parse(in));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return AvroCodec.of(ModelSnapshot.class).addWriterSchema(new Schema.Parser().parse(in));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return codec;
     }
 
     /**

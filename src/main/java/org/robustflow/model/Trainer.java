@@ -212,7 +212,8 @@ public final class Trainer {
         return sizes;
     }
 
-    private static INDArray view(INDArray flat, long offset, int rows, int cols) {
+    /** A [rows, cols] view of {@code flat} from {@code offset}, failing if ND4J copied instead. */
+    public static INDArray view(INDArray flat, long offset, int rows, int cols) {
         INDArray v =
                 flat.get(
                                 NDArrayIndex.point(0),
@@ -225,8 +226,8 @@ public final class Trainer {
         return v;
     }
 
-    /** He-normal weights (std sqrt(2/fan_in)), zero biases. */
-    private static void initialise(INDArray[] w, int[] sizes, Random random) {
+    /** He-normal weights (std sqrt(2/fan_in)) from {@code random}; biases stay zero. */
+    public static void initialise(INDArray[] w, int[] sizes, Random random) {
         for (int l = 0; l < w.length; l++) {
             int in = sizes[l];
             int out = sizes[l + 1];
@@ -239,7 +240,8 @@ public final class Trainer {
         }
     }
 
-    private static int[] shuffledIndices(int n, Random random) {
+    /** 0..n-1 in an order drawn from {@code random} (Fisher-Yates). */
+    public static int[] shuffledIndices(int n, Random random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
@@ -253,7 +255,8 @@ public final class Trainer {
         return order;
     }
 
-    private static Network toMlp(INDArray[] w, INDArray[] b) {
+    /** The MLP of weights {@code w[l]} ([in, out], as trained) and biases {@code b[l]}. */
+    public static Network toMlp(INDArray[] w, INDArray[] b) {
         List<DenseLayer> layers = new ArrayList<>();
         for (int l = 0; l < w.length; l++) {
             // Stored [in, out] for row batches; the model keeps W as [out][in].

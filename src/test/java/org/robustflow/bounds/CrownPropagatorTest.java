@@ -44,6 +44,24 @@ class CrownPropagatorTest {
     }
 
     @Test
+    void shouldFoldTheMarginIntoTheLastLayerWhereTheReluRelaxationIsLoose() {
+        // h1 = relu(3x - 1) on [-1, 2] (lower slope 1, as u > -l), h2 = relu(x) = x; logits
+        // (h1 + h2, h2), x in [0, 1]. Margin for label 0 = h1 >= 0, reached for x <= 1/3.
+        // CROWN: h1 >= 3x - 1 >= -1. Box: [0, 3] - [0, 1] = -1. Folded: min h1 over [0, 2] = 0.
+        Network mlp =
+                Network.mlp(
+                        List.of(
+                                new DenseLayer(new double[][] {{3}, {1}}, new double[] {-1, 0}),
+                                new DenseLayer(
+                                        new double[][] {{1, 1}, {0, 1}}, new double[] {0, 0})));
+        double margin =
+                new CrownPropagator(mlp)
+                        .bound(new double[] {0}, new double[] {1}, 0)
+                        .marginLower()[1];
+        assertThat(margin).isLessThanOrEqualTo(0).isGreaterThan(-1e-12);
+    }
+
+    @Test
     void shouldMatchHandComputedHiddenBoundsThroughTwoReluLayers() {
         // z1 = (x1 + x2 - 0.5, x1 - x2) on [0,1]^2: [-0.5, 1.5] (slope a = 1, s = 0.75, t = 0.375)
         // and

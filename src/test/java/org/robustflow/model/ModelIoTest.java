@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.robustflow.avro.ElementwiseAffineLayerRecord;
 import org.robustflow.avro.ModelSnapshot;
+import org.robustflow.avro.RobustTraining;
 import org.robustflow.avro.TrainingSettings;
 import org.robustflow.data.AvroCodec;
 import org.robustflow.data.MnistDataset;
@@ -201,6 +202,69 @@ class ModelIoTest {
                         .array();
         assertThat(ModelIo.toNetwork(ModelIo.codec().decode(message)).version())
                 .isEqualTo(REFERENCE_VERSION);
+        assertThatThrownBy(() -> AvroCodec.of(ModelSnapshot.class).decode(message))
+                .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void shouldKeepRobustTrainingSettingsAndLoadFilesWrittenBeforeThem() throws IOException {
+        Network mlp = referenceMlp();
+        TrainingSettings training =
+                TrainingSettings.newBuilder()
+                        .setSeed(42)
+                        .setEpochs(20)
+                        .setBatchSize(100)
+                        .setLearningRate(1e-3)
+                        .setDataset("mnist")
+                        .setTrainSeconds(12.5)
+                        .setRobust(
+                                RobustTraining.newBuilder()
+                                        .setMethod("crown-ibp")
+                                        .setEps(0.1)
+                                        .setTrainEps(0.11)
+                                        .setWarmupEpochs(1)
+                                        .setRampEpochs(8)
+                                        .setKappaEnd(0.5)
+                                        .setLrDecay(0.8)
+                                        .build())
+                        .build();
+        ModelSnapshot snapshot = ModelIo.toSnapshot(mlp, training, 0.95, "trained crown-ibp");
+        // The version names the weights only: training settings never change it.
+        assertThat(snapshot.getVersion()).isEqualTo(REFERENCE_VERSION);
+        Path file = dir.resolve("robust.avro");
+        ModelIo.write(snapshot, file);
+        ModelSnapshot back = ModelIo.read(file);
+        assertThat(back.getTraining()).isEqualTo(training);
+        assertThat(back.getTraining().getRobust().getMethod()).isEqualTo("crown-ibp");
+        assertThat(back.getVersion()).isEqualTo(REFERENCE_VERSION);
+        assertThat(ModelIo.toNetwork(ModelIo.codec().decode(ModelIo.codec().encode(snapshot))))
+                .extracting(Network::version)
+                .isEqualTo(REFERENCE_VERSION);
+
+        // A file and a message written with the schema before robust training existed (v2).
+        Schema v2;
+        try (InputStream in = ModelIo.class.getResourceAsStream("ModelSnapshot-v2.avsc")) {
+            v2 = new Schema.Parser().parse(in);
+        }
+        assertThat(v2.getField("graph")).isNotNull();
+        assertThat(v2.toString()).doesNotContain("RobustTraining");
+        Path old = dir.resolve("v2.avro");
+        try (DataFileWriter<ModelSnapshot> writer =
+                new DataFileWriter<>(new SpecificDatumWriter<ModelSnapshot>(v2))) {
+            writer.create(v2, old.toFile());
+            writer.append(snapshot);
+        }
+        ModelSnapshot fromOld = ModelIo.read(old);
+        assertThat(fromOld.getTraining().getRobust()).isNull();
+        assertThat(fromOld.getTraining().getEpochs()).isEqualTo(20);
+        assertThat(fromOld.getVersion()).isEqualTo(REFERENCE_VERSION);
+        byte[] message =
+                new BinaryMessageEncoder<ModelSnapshot>(SpecificData.get(), v2)
+                        .encode(snapshot)
+                        .array();
+        ModelSnapshot decoded = ModelIo.codec().decode(message);
+        assertThat(decoded.getTraining().getRobust()).isNull();
+        assertThat(ModelIo.toNetwork(decoded).version()).isEqualTo(REFERENCE_VERSION);
         assertThatThrownBy(() -> AvroCodec.of(ModelSnapshot.class).decode(message))
                 .isInstanceOf(IOException.class);
     }
