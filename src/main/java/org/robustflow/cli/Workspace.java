@@ -125,13 +125,7 @@ public final class Workspace {
         MnistDataset testSet = load(dataDir, DatasetLoader.Split.TEST);
         long start = System.nanoTime();
         Network mlp;
-        try (ProgressBar bar =
-                Progress.bar(
-                        "train",
-                        (long) settings.epochs()
-                                * ((trainSet.size() + settings.batchSize() - 1)
-                                        / settings.batchSize()),
-                        " batches")) {
+        try (ProgressBar bar = batchesBar(trainSet, settings)) {
             mlp =
                     new Trainer(settings)
                             .train(
@@ -158,28 +152,7 @@ public final class Workspace {
                                         }
                                     });
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double accuracy = Trainer.accuracy(mlp, testSet);
-        TrainingSettings provenance =
-                TrainingSettings.newBuilder()
-                        .setSeed(settings.seed())
-                        .setEpochs(settings.epochs())
-                        .setBatchSize(settings.batchSize())
-                        .setLearningRate(settings.learningRate())
-                        .setDataset(trainSet.name())
-                        .setTrainSeconds(seconds)
-                        .build();
-        ModelSnapshot snapshot = ModelIo.toSnapshot(mlp, provenance, accuracy, "trained");
-        ModelIo.write(snapshot, out);
-        log.printf(
-                Locale.ROOT,
-                "Trained %s in %.1f s: test accuracy %.4f, version %s, saved to %s%n",
-                mlp.architecture(),
-                seconds,
-                accuracy,
-                mlp.version(),
-                out);
-        return snapshot;
+        return save(mlp, trainSet, testSet, settings, null, "trained", start, out, log);
     }
 
     /**
@@ -195,12 +168,7 @@ public final class Workspace {
         log.println("robust training: " + settings.describe());
         long start = System.nanoTime();
         Network mlp;
-        try (ProgressBar bar =
-                Progress.bar(
-                        "train",
-                        (long) base.epochs()
-                                * ((trainSet.size() + base.batchSize() - 1) / base.batchSize()),
-                        " batches")) {
+        try (ProgressBar bar = batchesBar(trainSet, base)) {
             mlp =
                     new RobustTrainer(settings)
                             .train(
@@ -232,36 +200,69 @@ public final class Workspace {
                                         }
                                     });
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double accuracy = Trainer.accuracy(mlp, testSet);
-        TrainingSettings provenance =
-                TrainingSettings.newBuilder()
-                        .setSeed(base.seed())
-                        .setEpochs(base.epochs())
-                        .setBatchSize(base.batchSize())
-                        .setLearningRate(base.learningRate())
-                        .setDataset(trainSet.name())
-                        .setTrainSeconds(seconds)
-                        .setRobust(
-                                RobustTraining.newBuilder()
-                                        .setMethod(settings.method().id())
-                                        .setEps(settings.eps())
-                                        .setTrainEps(settings.trainEps())
-                                        .setWarmupEpochs(settings.warmupEpochs())
-                                        .setRampEpochs(settings.rampEpochs())
-                                        .setKappaEnd(settings.kappaEnd())
-                                        .setBetaEnd(settings.betaEnd())
-                                        .setLrDecay(settings.lrDecay())
-                                        .build())
+        RobustTraining robust =
+                RobustTraining.newBuilder()
+                        .setMethod(settings.method().id())
+                        .setEps(settings.eps())
+                        .setTrainEps(settings.trainEps())
+                        .setWarmupEpochs(settings.warmupEpochs())
+                        .setRampEpochs(settings.rampEpochs())
+                        .setKappaEnd(settings.kappaEnd())
+                        .setBetaEnd(settings.betaEnd())
+                        .setLrDecay(settings.lrDecay())
                         .build();
-        ModelSnapshot snapshot =
-                ModelIo.toSnapshot(mlp, provenance, accuracy, "trained " + settings.method().id());
+        return save(
+                mlp,
+                trainSet,
+                testSet,
+                base,
+                robust,
+                "trained " + settings.method().id(),
+                start,
+                out,
+                log);
+    }
+
+    private static ProgressBar batchesBar(MnistDataset trainSet, Trainer.Settings settings) {
+        long perEpoch = (trainSet.size() + settings.batchSize() - 1) / settings.batchSize();
+        return Progress.bar("train", settings.epochs() * perEpoch, " batches");
+    }
+
+    /**
+     * Writes a freshly trained model with its provenance ({@code robust}: null for natural
+     * training) to {@code out}, reports it on {@code log} and returns its snapshot.
+     */
+    private static ModelSnapshot save(
+            Network mlp,
+            MnistDataset trainSet,
+            MnistDataset testSet,
+            Trainer.Settings settings,
+            RobustTraining robust,
+            String source,
+            long startNanos,
+            Path out,
+            PrintStream log)
+            throws IOException {
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        double accuracy = Trainer.accuracy(mlp, testSet);
+        TrainingSettings.Builder provenance =
+                TrainingSettings.newBuilder()
+                        .setSeed(settings.seed())
+                        .setEpochs(settings.epochs())
+                        .setBatchSize(settings.batchSize())
+                        .setLearningRate(settings.learningRate())
+                        .setDataset(trainSet.name())
+                        .setTrainSeconds(seconds);
+        if (robust != null) {
+            provenance.setRobust(robust);
+        }
+        ModelSnapshot snapshot = ModelIo.toSnapshot(mlp, provenance.build(), accuracy, source);
         ModelIo.write(snapshot, out);
         log.printf(
                 Locale.ROOT,
-                "Trained %s (%s) in %.1f s: test accuracy %.4f, version %s, saved to %s%n",
+                "Trained %s%s in %.1f s: test accuracy %.4f, version %s, saved to %s%n",
                 mlp.architecture(),
-                settings.method().id(),
+                robust == null ? "" : " (" + robust.getMethod() + ")",
                 seconds,
                 accuracy,
                 mlp.version(),
