@@ -1,12 +1,11 @@
 package org.robustflow.bab;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 import org.robustflow.attack.Witnesses;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.Interval;
-import org.robustflow.bounds.Matmul;
 import org.robustflow.bounds.Splits;
-import org.robustflow.model.DenseLayer;
-import org.robustflow.model.ElementwiseAffineLayer;
 import org.robustflow.model.Layer;
 import org.robustflow.model.Network;
 import org.robustflow.model.ReluLayer;
@@ -15,6 +14,7 @@ import org.robustflow.spec.LinearConstraint;
 import org.robustflow.spec.OutputSpec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.PriorityQueue;
 
@@ -392,32 +392,18 @@ public final class BranchAndBound {
     private boolean[] nearViolation(OutputSpec spec, List<AlphaBetaCrown.Optimised> candidates) {
         int count = candidates.size();
         int inputs = network.inputSize();
-        double[] h = new double[count * inputs];
+        double[] points = new double[count * inputs];
         for (int j = 0; j < count; j++) {
-            System.arraycopy(candidates.get(j).minimiser(), 0, h, j * inputs, inputs);
+            System.arraycopy(candidates.get(j).minimiser(), 0, points, j * inputs, inputs);
         }
-        for (Layer layer : network.layers()) {
-            int width = layer.outputSize();
-            if (layer instanceof DenseLayer dense) {
-                h = Matmul.multiply(h, count, dense.weightMatrix());
-                for (int f = 0; f < h.length; f++) {
-                    h[f] += dense.bias(f % width);
-                }
-            } else if (layer instanceof ReluLayer) {
-                for (int f = 0; f < h.length; f++) {
-                    h[f] = Math.max(0, h[f]);
-                }
-            } else {
-                ElementwiseAffineLayer affine = (ElementwiseAffineLayer) layer;
-                for (int f = 0; f < h.length; f++) {
-                    h[f] = h[f] * affine.scale(f % width) + affine.shift(f % width);
-                }
-            }
-        }
+        double[] h =
+                network.logits(Nd4j.create(points, new long[] {count, inputs}, DataType.DOUBLE))
+                        .ravel()
+                        .toDoubleVector();
         int outputs = network.numClasses();
         boolean[] near = new boolean[count];
         for (int j = 0; j < count; j++) {
-            double[] y = java.util.Arrays.copyOfRange(h, j * outputs, (j + 1) * outputs);
+            double[] y = Arrays.copyOfRange(h, j * outputs, (j + 1) * outputs);
             for (List<LinearConstraint> disjunct : spec.disjuncts()) {
                 boolean all = true;
                 for (LinearConstraint c : disjunct) {
