@@ -148,6 +148,12 @@ public final class JobConfig implements Serializable {
                     .defaultValue(16)
                     .withDescription(
                             "Max parallelism of the operators that use the models: each model is sent to them once per key group, so every instance gets it over a keyed (unaligned-checkpoint capable) edge.");
+    public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS =
+            ConfigOptions.key("robustflow.kafka.transaction-timeout-ms")
+                    .longType()
+                    .defaultValue(600_000L)
+                    .withDescription(
+                            "transaction.timeout.ms of the exactly-once sinks: at most the broker's transaction.max.timeout.ms (15 min by default). Longer than any outage whose output must survive (a checkpoint's transaction is committed after the job is back); a transaction a crash leaves open hides later results from read_committed readers for at most this long.");
     public static final ConfigOption<Integer> INPUT_SIZE =
             ConfigOptions.key("robustflow.input-size")
                     .intType()
@@ -178,6 +184,7 @@ public final class JobConfig implements Serializable {
                     MODEL_RETENTION_MS,
                     PROPERTY_MODEL_WAIT_MS,
                     MODEL_KEY_GROUPS,
+                    TRANSACTION_TIMEOUT_MS,
                     INPUT_SIZE);
 
     private final Configuration conf;
@@ -304,6 +311,10 @@ public final class JobConfig implements Serializable {
 
     public int modelKeyGroups() {
         return conf.get(MODEL_KEY_GROUPS);
+    }
+
+    public long transactionTimeoutMs() {
+        return conf.get(TRANSACTION_TIMEOUT_MS);
     }
 
     public int inputSize() {

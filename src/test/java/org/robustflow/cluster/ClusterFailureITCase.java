@@ -1,5 +1,8 @@
 package org.robustflow.cluster;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,6 +17,11 @@ import org.robustflow.testutils.Fixtures;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -22,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -63,6 +72,10 @@ class ClusterFailureITCase {
                                 SUFFIX,
                                 "--milp-max-unstable",
                                 "-1",
+                                // A transaction the killed TaskManager leaves open hides results
+                                // until it times out; 3 min stays above the slowest checkpoint.
+                                "-D",
+                                "robustflow.kafka.transaction-timeout-ms=180000",
                                 "--parallelism",
                                 "2");
         assertThat(submitted).isZero();
@@ -167,10 +180,31 @@ class ClusterFailureITCase {
                 .isZero();
         boolean disturbed = disturbance == null;
         long deadline = System.currentTimeMillis() + 600_000;
+        long seen = -1;
+        long progressAt = System.currentTimeMillis();
+        boolean reported = false;
         try (ResultsFollower follower = new ResultsFollower(topics(), runId, null)) {
             while (!follower.complete(10)) {
-                if (System.currentTimeMillis() > deadline) {
-                    fail("run " + runId + " did not complete: " + follower.latest().values());
+                long now = System.currentTimeMillis();
+                long seenNow =
+                        follower.latest().values().stream()
+                                .mapToLong(EpsilonAccuracy::getSeen)
+                                .sum();
+                if (seenNow != seen) {
+                    seen = seenNow;
+                    progressAt = now;
+                } else if (!reported && now - progressAt > 60_000) {
+                    System.out.println("run " + runId + " stalled for 60 s, " + diagnosis());
+                    reported = true;
+                }
+                if (now > deadline) {
+                    fail(
+                            "run "
+                                    + runId
+                                    + " did not complete: "
+                                    + follower.latest().values()
+                                    + "\n"
+                                    + diagnosis());
                 }
                 follower.poll(Duration.ofMillis(500));
                 if (!disturbed
@@ -182,6 +216,77 @@ class ClusterFailureITCase {
             }
             return new TreeMap<>(follower.latest());
         }
+    }
+
+    /**
+     * What a stalled run needs to be understood from the CI log alone: the job's state, its last
+     * restarts, and transactions left open on the broker (an open one pins read_committed readers
+     * until it times out).
+     */
+    private static String diagnosis() {
+        StringBuilder s = new StringBuilder("diagnosis:\n");
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> jobs =
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            URI.create("http://localhost:8081/jobs/overview"))
+                                    .timeout(Duration.ofSeconds(10))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            s.append("jobs: ").append(jobs.body()).append('\n');
+        } catch (Exception e) {
+            s.append("jobs: ").append(e).append('\n');
+        }
+        try (Admin admin = Admin.create(topics().clientProperties())) {
+            List<String> open =
+                    admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+                            .filter(t -> t.state() != TransactionState.COMPLETE_COMMIT)
+                            .filter(t -> t.state() != TransactionState.COMPLETE_ABORT)
+                            .filter(t -> t.state() != TransactionState.EMPTY)
+                            .map(TransactionListing::transactionalId)
+                            .toList();
+            if (!open.isEmpty()) {
+                admin.describeTransactions(open)
+                        .all()
+                        .get(30, TimeUnit.SECONDS)
+                        .forEach(
+                                (id, d) ->
+                                        s.append("open transaction ")
+                                                .append(id)
+                                                .append(' ')
+                                                .append(d.state())
+                                                .append(" since ")
+                                                .append(
+                                                        d.transactionStartTimeMs().isPresent()
+                                                                ? java.time.Instant.ofEpochMilli(
+                                                                        d.transactionStartTimeMs()
+                                                                                .getAsLong())
+                                                                : "?")
+                                                .append(" on ")
+                                                .append(d.topicPartitions())
+                                                .append('\n'));
+            }
+            s.append(open.size()).append(" transactions open\n");
+        } catch (Exception e) {
+            s.append("transactions: ").append(e).append('\n');
+        }
+        try (var lines = Files.lines(STATE.resolve("logs/jobmanager.log"))) {
+            List<String> events =
+                    lines.filter(
+                                    l ->
+                                            l.contains("switched from state")
+                                                    || l.contains("Recovery is suppressed")
+                                                    || l.contains("NoResourceAvailable")
+                                                    || l.contains("to FAILED"))
+                            .map(l -> l.length() > 300 ? l.substring(0, 300) : l)
+                            .toList();
+            events.subList(Math.max(0, events.size() - 20), events.size())
+                    .forEach(l -> s.append(l).append('\n'));
+        } catch (Exception e) {
+            s.append("jobmanager.log: ").append(e).append('\n');
+        }
+        return s.toString();
     }
 
     private static Topics topics() {

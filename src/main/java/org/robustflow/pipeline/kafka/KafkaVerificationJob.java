@@ -45,11 +45,6 @@ public final class KafkaVerificationJob {
     public static final String JOB_NAME = "robustflow";
     public static final String CONSUMER_GROUP = "robustflow-job";
 
-    /**
-     * Below the broker's transaction.max.timeout.ms (15 min); the sink's default of 1 h is refused.
-     */
-    static final String TRANSACTION_TIMEOUT_MS = "600000";
-
     public static final long CHECKPOINT_INTERVAL_MS = 2_000;
 
     private KafkaVerificationJob() {}
@@ -148,6 +143,7 @@ public final class KafkaVerificationJob {
                 .sinkTo(
                         sink(
                                 topics,
+                                cfg,
                                 "verdicts",
                                 new AvroRecordSerializer<VerdictEvent, VerdictRecord>(
                                         topics.verdicts(),
@@ -160,6 +156,7 @@ public final class KafkaVerificationJob {
                 .sinkTo(
                         sink(
                                 topics,
+                                cfg,
                                 "results",
                                 new AvroRecordSerializer<AccuracyEvent, EpsilonAccuracy>(
                                         topics.results(),
@@ -175,6 +172,7 @@ public final class KafkaVerificationJob {
                 .sinkTo(
                         sink(
                                 topics,
+                                cfg,
                                 "counterexamples",
                                 new AvroRecordSerializer<VerdictEvent, Counterexample>(
                                         topics.counterexamples(),
@@ -196,6 +194,7 @@ public final class KafkaVerificationJob {
                 .sinkTo(
                         sink(
                                 topics,
+                                cfg,
                                 "dead-letters",
                                 new AvroRecordSerializer<DeadLetterEvent, DeadLetter>(
                                         topics.deadLetters(),
@@ -236,8 +235,13 @@ public final class KafkaVerificationJob {
         return builder.build();
     }
 
+    /**
+     * An exactly-once sink. Its transaction timeout is set explicitly: the sink's default of 1 h is
+     * refused by brokers (transaction.max.timeout.ms is 15 min).
+     */
     static <T> KafkaSink<T> sink(
             Topics topics,
+            JobConfig cfg,
             String name,
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer) {
         return KafkaSink.<T>builder()
@@ -246,7 +250,7 @@ public final class KafkaVerificationJob {
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix("robustflow-" + name + "-" + topics.results())
-                .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
+                .setProperty("transaction.timeout.ms", String.valueOf(cfg.transactionTimeoutMs()))
                 .build();
     }
 

@@ -172,6 +172,7 @@ public final class PropertyJob {
         outcomes.sinkTo(
                         KafkaVerificationJob.sink(
                                 topics,
+                                cfg,
                                 "property-results",
                                 new AvroRecordSerializer<PropertyOutcome, PropertyResult>(
                                         results(topics),
@@ -185,6 +186,7 @@ public final class PropertyJob {
                 .sinkTo(
                         KafkaVerificationJob.sink(
                                 topics,
+                                cfg,
                                 "property-dead-letters",
                                 new AvroRecordSerializer<DeadLetterEvent, DeadLetter>(
                                         topics.deadLetters(),
