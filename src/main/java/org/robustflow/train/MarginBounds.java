@@ -1,6 +1,7 @@
 package org.robustflow.train;
 
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -73,7 +74,10 @@ final class MarginBounds {
         withCrown = crown;
         spec = specMatrix(labels);
         if (expand == null || expand.columns() != batch) {
-            expand = expandMatrix(batch);
+            // Kept across batches: outside the caller's per-step workspace.
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                expand = expandMatrix(batch);
+            }
         }
         centre = new INDArray[numLayers];
         radius = new INDArray[numLayers];
