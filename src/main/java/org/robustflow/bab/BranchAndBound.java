@@ -29,8 +29,8 @@ import java.util.PriorityQueue;
  * with the root's intermediate bounds tightened once by optimised slopes; those it leaves open get
  * optimised slopes and split multipliers ({@link AlphaBetaCrown}), warm started from their parent,
  * so every "proved" rests on the same guarded double arithmetic as a root certificate. The queue is
- * worst bound first; the branching rule picks the unstable neuron whose relaxation costs the
- * optimised bound most (see {@link #branch}).
+ * worst bound first; the branching rule tries the few neurons whose relaxation costs the optimised
+ * bound most and splits the one whose children bound best (see {@link #branch}).
  *
  * <p>The input corner minimising each relaxed bound is tried on the real network, and on a
  * subdomain with every ReLU decided (where the network is linear) the most violating point of an LP
@@ -69,12 +69,17 @@ public final class BranchAndBound {
         }
     }
 
+    /**
+     * An open subdomain: its decisions, how far its best constraint is from proved, its ReLU input
+     * bounds, and the optimiser's variables, coefficients and row on it.
+     */
     private record Domain(
             Splits splits,
             double score,
             List<double[][]> reluInputs,
             AlphaBetaCrown.Multipliers multipliers,
-            double[][] reluCoefficients) {}
+            double[][] reluCoefficients,
+            LinearConstraint row) {}
 
     /** Optimiser steps per subdomain that CROWN alone leaves open (the root included). */
     private static final int ITERATIONS = 50;
@@ -84,6 +89,9 @@ public final class BranchAndBound {
 
     /** Relative slack below which a minimiser is re-checked exactly as a possible witness. */
     private static final double NEAR_VIOLATION = 1e-6;
+
+    /** Neurons tried per branching decision (filtered smart branching); 1 is plain BaBSR. */
+    private static final int FSB_CANDIDATES = 4;
 
     /** Steps on a subdomain with every ReLU decided, where they approach the exact bound. */
     private static final int LEAF_ITERATIONS = 500;
@@ -221,9 +229,14 @@ public final class BranchAndBound {
             List<Splits> children = new ArrayList<>();
             List<AlphaBetaCrown.Multipliers> starts = new ArrayList<>();
             List<List<double[][]>> parents = new ArrayList<>();
-            while (!queue.isEmpty() && children.size() < 2 * settings.batchSize()) {
-                Domain d = queue.poll();
-                int[] choice = branch(d);
+            List<Domain> picked = new ArrayList<>();
+            while (!queue.isEmpty() && picked.size() < settings.batchSize()) {
+                picked.add(queue.poll());
+            }
+            int[][] choices = branch(box, picked, magnitude);
+            for (int i = 0; i < picked.size(); i++) {
+                Domain d = picked.get(i);
+                int[] choice = choices[i];
                 if (choice == null) {
                     // Every ReLU is decided: the subdomain is a polytope on which the network is
                     // linear, and with the best beta the bound is its exact minimum (LP duality).
@@ -379,7 +392,8 @@ public final class BranchAndBound {
                             best,
                             b[q].hiddenPreActivations(),
                             o.multipliers(),
-                            o.reluCoefficients()));
+                            o.reluCoefficients(),
+                            conjunct.get(row)));
         }
         return new Round(open, null);
     }
@@ -420,14 +434,71 @@ public final class BranchAndBound {
     }
 
     /**
-     * {relu index, neuron} of the unstable neuron whose relaxation costs the bound most, or null
-     * when none is unstable. The cost of neuron k is |a_k| u (-l) / (u - l): its coefficient in the
-     * optimised row times the widest gap of its triangle (the intercept score of BaBSR, Bunel et
-     * al. 2020); the widest triangle breaks ties where every coefficient is zero.
+     * The split of each subdomain, {relu index, neuron}, or null when it has no unstable neuron:
+     * filtered smart branching (De Palma et al. 2021, as in alpha-beta-CROWN). The {@link
+     * #FSB_CANDIDATES} neurons with the best intercept score are each tried: both children are
+     * bounded once with the parent's variables and bounds, the neuron fixed (all candidates of all
+     * subdomains in one batch), and the neuron whose worse child bounds highest is split.
      */
-    private int[] branch(Domain d) {
-        int[] best = null;
-        double bestScore = -1;
+    private int[][] branch(Box box, List<Domain> domains, double[][] magnitude) {
+        int[][] choices = new int[domains.size()][];
+        List<int[][]> candidates = new ArrayList<>();
+        List<AlphaBetaCrown.Problem> problems = new ArrayList<>();
+        for (int i = 0; i < domains.size(); i++) {
+            Domain d = domains.get(i);
+            int[][] c = candidates(d);
+            candidates.add(c);
+            choices[i] = c.length == 0 ? null : c[0];
+            if (c.length < 2) {
+                continue;
+            }
+            for (int[] candidate : c) {
+                int layer = reluSourceLayer[candidate[0]];
+                int width = d.reluInputs().get(candidate[0])[0].length;
+                for (int sign : new int[] {1, -1}) {
+                    problems.add(
+                            new AlphaBetaCrown.Problem(
+                                    fixed(d.reluInputs(), candidate, sign),
+                                    d.splits().with(layer, candidate[1], width, sign),
+                                    d.row(),
+                                    d.multipliers().withBetaRow(layer, width)));
+                }
+            }
+        }
+        if (problems.isEmpty()) {
+            return choices;
+        }
+        List<AlphaBetaCrown.Optimised> estimates =
+                optimiser.optimiseAll(box, problems, 0, magnitude);
+        int next = 0;
+        for (int i = 0; i < domains.size(); i++) {
+            int[][] c = candidates.get(i);
+            if (c.length < 2) {
+                continue;
+            }
+            double best = Double.NEGATIVE_INFINITY;
+            for (int[] candidate : c) {
+                double worse =
+                        Math.min(estimates.get(next).bound(), estimates.get(next + 1).bound());
+                next += 2;
+                if (worse > best) {
+                    best = worse;
+                    choices[i] = candidate;
+                }
+            }
+        }
+        return choices;
+    }
+
+    /**
+     * Up to {@link #FSB_CANDIDATES} unstable neurons, {relu index, neuron}, best first by the
+     * intercept score of BaBSR (Bunel et al. 2020): |a_k| u (-l) / (u - l), the neuron's
+     * coefficient in the optimised row times the widest gap of its triangle. Where every
+     * coefficient is zero, the neuron with the widest triangle alone; none when no neuron is
+     * unstable.
+     */
+    private int[][] candidates(Domain d) {
+        List<double[]> scored = new ArrayList<>();
         double widest = -1;
         int[] widestChoice = null;
         for (int r = 0; r < d.reluInputs().size(); r++) {
@@ -439,9 +510,8 @@ public final class BranchAndBound {
                 if (l < 0 && u > 0) {
                     double gap = u * (-l) / (u - l);
                     double score = a == null ? 0 : Math.abs(a[k]) * gap;
-                    if (score > bestScore) {
-                        bestScore = score;
-                        best = new int[] {r, k};
+                    if (score > 0) {
+                        scored.add(new double[] {score, r, k});
                     }
                     if (gap > widest) {
                         widest = gap;
@@ -450,7 +520,30 @@ public final class BranchAndBound {
                 }
             }
         }
-        return bestScore > 0 ? best : widestChoice;
+        if (scored.isEmpty()) {
+            return widestChoice == null ? new int[0][] : new int[][] {widestChoice};
+        }
+        scored.sort((x, y) -> Double.compare(y[0], x[0]));
+        int n = Math.min(FSB_CANDIDATES, scored.size());
+        int[][] top = new int[n][];
+        for (int i = 0; i < n; i++) {
+            top[i] = new int[] {(int) scored.get(i)[1], (int) scored.get(i)[2]};
+        }
+        return top;
+    }
+
+    /** The ReLU input bounds with one neuron fixed active (sign 1) or inactive; shares the rest. */
+    private static List<double[][]> fixed(List<double[][]> reluInputs, int[] neuron, int sign) {
+        List<double[][]> copy = new ArrayList<>(reluInputs);
+        double[][] b = reluInputs.get(neuron[0]);
+        double[][] layer = {b[0].clone(), b[1].clone()};
+        if (sign > 0) {
+            layer[0][neuron[1]] = 0;
+        } else {
+            layer[1][neuron[1]] = 0;
+        }
+        copy.set(neuron[0], layer);
+        return copy;
     }
 
     /** A subdomain without unstable neurons: proved, or refuted by a witness, or neither. */
