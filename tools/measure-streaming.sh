@@ -8,6 +8,7 @@
 #
 # MEASURE_JOB_ARGS adds arguments to the job's submission, e.g.
 #   MEASURE_JOB_ARGS="-D robustflow.models.retention-ms=20000" tools/measure-streaming.sh state
+#   MEASURE_JOB_ARGS="--milp-max-unstable -1" tools/measure-streaming.sh scaling   # crown + PGD only
 #
 # Each measurement uses fresh topics (--topic-suffix) and cancels its job at the end. Output: one line per
 # figure, also appended to .cache/measure/results.txt.
@@ -46,23 +47,45 @@ print("checkpoints completed=%d failed=%d  end-to-end ms: p50=%s p99=%s max=%s  
 
 cancel() { curl -s -X PATCH "$REST/jobs/$1?mode=cancel" >/dev/null; sleep 3; }
 
+cpu_seconds() { # CPU seconds so far: the whole machine, then the cluster's processes by role
+  awk '/^cpu /{printf "machine=%.1f", ($2+$3+$4+$7+$8)/100}' /proc/stat
+  for role in TaskManagerRunner StandaloneSessionClusterEntrypoint kafka.Kafka; do
+    local total=0
+    for pid in $(pgrep -f "$role" || true); do
+      total=$(awk -v t="$total" '{print t + ($14 + $15) / 100}' "/proc/$pid/stat" 2>/dev/null || echo "$total")
+    done
+    printf " %s=%s" "$role" "$total"
+  done
+  echo
+}
+
+cpu_used() { # $1, $2 = two cpu_seconds lines: CPU seconds used in between, per role
+  python3 -c '
+import sys
+a=dict(kv.split("=") for kv in sys.argv[1].split()); b=dict(kv.split("=") for kv in sys.argv[2].split())
+print("CPU s: " + ", ".join("%s %.0f" % (k.split(".")[-1], float(b[k]) - float(a[k])) for k in a))' "$1" "$2"
+}
+
 scaling() {
   local images="${1:-1000}"
   for p in 1 2; do
     local suffix=".scale-p$p-$(date +%s)"
+    # shellcheck disable=SC2086 # word splitting of MEASURE_JOB_ARGS is wanted
     "$RF" job --remote localhost:8081 --jar "$ROOT/target/robustflow.jar" --parallelism "$p" --topic-suffix "$suffix" \
-      > "$OUT/job-p$p.out" 2>&1
+      ${MEASURE_JOB_ARGS:-} > "$OUT/job-p$p.out" 2>&1
     await_running
     local jid; jid="$(running_job)"
     "$RF" publish-model --topic-suffix "$suffix" > "$OUT/publish-p$p.out" 2>&1
     local start; start=$(date +%s.%N)
+    local cpu0; cpu0="$(cpu_seconds)"
     "$RF" produce --limit "$images" --run-id "scale-p$p" --topic-suffix "$suffix" > "$OUT/produce-p$p.out" 2>&1
     "$RF" results --run "scale-p$p" --once --timeout 1800 --topic-suffix "$suffix" \
       --json "$OUT/scale-p$p.json" > "$OUT/results-p$p.out" 2>&1
     local end; end=$(date +%s.%N)
+    local cpu1; cpu1="$(cpu_seconds)"
     log "p=$p task-thread time per pair: $(java -cp "$ROOT/target/classes:$(cat "$ROOT/target/classpath.txt")" \
       "$ROOT/tools/VerdictTimes.java" "$suffix" 2>/dev/null | tr '\n' ';')"
-    log "p=$p: $images images x 10 eps (crown + PGD, MILP default) in $(python3 -c "print(round($end-$start,1))") s; $(checkpoint_stats "$jid")"
+    log "p=$p: $images images x 10 eps (crown + PGD ${MEASURE_JOB_ARGS:-}) in $(python3 -c "print(round($end-$start,1))") s; $(cpu_used "$cpu0" "$cpu1"); $(checkpoint_stats "$jid")"
     cancel "$jid"
   done
 }
