@@ -60,13 +60,13 @@ public final class JobConfig implements Serializable {
                     .intType()
                     .defaultValue(25)
                     .withDescription(
-                            "Pairs left UNKNOWN with at most this many unstable ReLUs go to the exact stage (MILP); -1 turns it off.");
+                            "Pairs left UNKNOWN with at most this many unstable ReLUs go to the exact stage; -1 turns it off.");
     public static final ConfigOption<String> EXACT_METHOD =
             ConfigOptions.key("robustflow.exact.method")
                     .stringType()
-                    .defaultValue("milp")
+                    .defaultValue("bab")
                     .withDescription(
-                            "The exact stage: milp (SCIP on the big-M encoding) or bab (the complete cascade: a stronger attack, then branch and bound with alpha/beta-CROWN, as certify --complete).");
+                            "The exact stage: bab (the complete cascade: a stronger attack, then branch and bound with alpha/beta-CROWN, as certify --complete; its certificates rest on guarded bounds) or milp (SCIP on the big-M encoding; its certificates rest on the solver's floating-point infeasibility: solver-trusted).");
     public static final ConfigOption<Long> MILP_TIME_LIMIT_MS =
             ConfigOptions.key("robustflow.milp.time-limit-ms")
                     .longType()

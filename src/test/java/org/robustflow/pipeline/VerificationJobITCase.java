@@ -249,6 +249,7 @@ class VerificationJobITCase {
                         .method("crown")
                         .attack(true)
                         .milp(40, 10_000, 2)
+                        .set(JobConfig.EXACT_METHOD, "milp")
                         .eps(eps)
                         .boundParallelism(2)
                         .resultIntervalMs(50)

@@ -284,12 +284,20 @@ public class AccuracyAggregator
         }
     }
 
+    /**
+     * Whether the exact stage decided {@code v} (MILP or branch and bound; the results fields keep
+     * their old "ByMilp" names for schema compatibility).
+     */
+    private static boolean byExactStage(VerdictEvent v) {
+        return v.method != null && (v.method.equals("milp") || v.method.startsWith("bab"));
+    }
+
     private void count(AccuracyEvent a, VerdictEvent v) {
         a.seen++;
         switch (v.verdict) {
             case CERTIFIED -> {
                 a.certified++;
-                if ("milp".equals(v.method)) {
+                if (byExactStage(v)) {
                     a.certifiedByMilp++;
                 } else {
                     a.certifiedByBounds++;
@@ -298,7 +306,7 @@ public class AccuracyAggregator
             }
             case FALSIFIED -> {
                 a.falsified++;
-                if ("milp".equals(v.method)) {
+                if (byExactStage(v)) {
                     a.falsifiedByMilp++;
                 } else {
                     a.falsifiedByPgd++;

@@ -94,6 +94,33 @@ class AccuracyAggregatorTest {
     }
 
     @Test
+    void shouldCountWhatTheExactStageDecidedWhicheverMethodItRuns() throws Exception {
+        try (var h = harness(1)) {
+            String[] methods = {"bab", "milp", "bab", "milp", "crown", "pgd"};
+            Verdict[] verdicts = {
+                Verdict.CERTIFIED,
+                Verdict.CERTIFIED,
+                Verdict.FALSIFIED,
+                Verdict.FALSIFIED,
+                Verdict.CERTIFIED,
+                Verdict.FALSIFIED
+            };
+            for (int i = 0; i < methods.length; i++) {
+                VerdictEvent v = verdict(i, verdicts[i], methods.length);
+                v.method = methods[i];
+                h.processElement1(new StreamRecord<>(v));
+            }
+            List<AccuracyEvent> out = output(h);
+            AccuracyEvent last = out.get(out.size() - 1);
+            assertThat(last.complete).isTrue();
+            assertThat(last.certifiedByMilp).isEqualTo(2);
+            assertThat(last.falsifiedByMilp).isEqualTo(2);
+            assertThat(last.certifiedByBounds).isEqualTo(1);
+            assertThat(last.falsifiedByPgd).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shouldCompleteARunSplitAcrossTwoModelVersions() throws Exception {
         try (var h = harness(2)) {
             h.processElement2(new StreamRecord<>(RunSignal.announced("r", 2)));

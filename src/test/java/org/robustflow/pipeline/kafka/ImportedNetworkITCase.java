@@ -118,6 +118,7 @@ class ImportedNetworkITCase {
                         .method("crown")
                         .attack(false)
                         .milp(25, 5_000, 1)
+                        .set(JobConfig.EXACT_METHOD, "milp")
                         .eps(eps)
                         .boundParallelism(2)
                         .resultIntervalMs(100)
