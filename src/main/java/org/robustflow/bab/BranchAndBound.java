@@ -93,6 +93,12 @@ public final class BranchAndBound {
     /** Neurons tried per branching decision (filtered smart branching); 1 is plain BaBSR. */
     private static final int FSB_CANDIDATES = 4;
 
+    /**
+     * Optimiser steps on each candidate child before the candidates are compared: with none, the
+     * parent's slopes and a zero multiplier misjudge some splits.
+     */
+    private static final int FSB_STEPS = 3;
+
     /** Steps on a subdomain with every ReLU decided, where they approach the exact bound. */
     private static final int LEAF_ITERATIONS = 500;
 
@@ -437,8 +443,9 @@ public final class BranchAndBound {
      * The split of each subdomain, {relu index, neuron}, or null when it has no unstable neuron:
      * filtered smart branching (De Palma et al. 2021, as in alpha-beta-CROWN). The {@link
      * #FSB_CANDIDATES} neurons with the best intercept score are each tried: both children are
-     * bounded once with the parent's variables and bounds, the neuron fixed (all candidates of all
-     * subdomains in one batch), and the neuron whose worse child bounds highest is split.
+     * bounded with the parent's bounds, the neuron fixed, after {@link #FSB_STEPS} optimiser steps
+     * from the parent's variables (all candidates of all subdomains in one batch), and the neuron
+     * whose worse child bounds highest is split.
      */
     private int[][] branch(Box box, List<Domain> domains, double[][] magnitude) {
         int[][] choices = new int[domains.size()][];
@@ -469,7 +476,7 @@ public final class BranchAndBound {
             return choices;
         }
         List<AlphaBetaCrown.Optimised> estimates =
-                optimiser.optimiseAll(box, problems, 0, magnitude);
+                optimiser.optimiseAll(box, problems, FSB_STEPS, magnitude);
         int next = 0;
         for (int i = 0; i < domains.size(); i++) {
             int[][] c = candidates.get(i);
