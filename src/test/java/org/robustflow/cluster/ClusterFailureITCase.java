@@ -1,8 +1,5 @@
 package org.robustflow.cluster;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TransactionListing;
-import org.apache.kafka.clients.admin.TransactionState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,6 +11,7 @@ import org.robustflow.pipeline.kafka.KafkaClients;
 import org.robustflow.pipeline.kafka.ResultsFollower;
 import org.robustflow.pipeline.kafka.Topics;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.OpenTransactions;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -30,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -238,39 +235,7 @@ class ClusterFailureITCase {
         } catch (Exception e) {
             s.append("jobs: ").append(e).append('\n');
         }
-        try (Admin admin = Admin.create(topics().clientProperties())) {
-            List<String> open =
-                    admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
-                            .filter(t -> t.state() != TransactionState.COMPLETE_COMMIT)
-                            .filter(t -> t.state() != TransactionState.COMPLETE_ABORT)
-                            .filter(t -> t.state() != TransactionState.EMPTY)
-                            .map(TransactionListing::transactionalId)
-                            .toList();
-            if (!open.isEmpty()) {
-                admin.describeTransactions(open)
-                        .all()
-                        .get(30, TimeUnit.SECONDS)
-                        .forEach(
-                                (id, d) ->
-                                        s.append("open transaction ")
-                                                .append(id)
-                                                .append(' ')
-                                                .append(d.state())
-                                                .append(" since ")
-                                                .append(
-                                                        d.transactionStartTimeMs().isPresent()
-                                                                ? java.time.Instant.ofEpochMilli(
-                                                                        d.transactionStartTimeMs()
-                                                                                .getAsLong())
-                                                                : "?")
-                                                .append(" on ")
-                                                .append(d.topicPartitions())
-                                                .append('\n'));
-            }
-            s.append(open.size()).append(" transactions open\n");
-        } catch (Exception e) {
-            s.append("transactions: ").append(e).append('\n');
-        }
+        s.append(OpenTransactions.describe(topics()));
         try (var lines = Files.lines(STATE.resolve("logs/jobmanager.log"))) {
             List<String> events =
                     lines.filter(

@@ -1,5 +1,9 @@
 package org.robustflow.pipeline.kafka;
 
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.util.function.SerializableFunction;
 
@@ -8,10 +12,16 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.robustflow.data.AvroCodec;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 
-/** Writes job records to a topic as Avro single-object encoded values with a string key. */
+/**
+ * Writes job records to a topic as Avro single-object encoded values with a string key. It names
+ * its topic to the sink: the sink lists the open transactions on that topic to abort those a failed
+ * attempt left behind.
+ */
 public final class AvroRecordSerializer<T, R extends SpecificRecordBase>
-        implements KafkaRecordSerializationSchema<T> {
+        implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
     private static final long serialVersionUID = 1L;
 
     private final String topic;
@@ -29,6 +39,13 @@ public final class AvroRecordSerializer<T, R extends SpecificRecordBase>
         this.avroType = avroType;
         this.toAvro = toAvro;
         this.key = key;
+    }
+
+    @Override
+    public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+        return Optional.of(
+                new DefaultKafkaDatasetFacet(
+                        DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
     }
 
     @Override

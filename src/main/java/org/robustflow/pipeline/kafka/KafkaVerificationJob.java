@@ -4,6 +4,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -236,8 +237,15 @@ public final class KafkaVerificationJob {
     }
 
     /**
-     * An exactly-once sink. Its transaction timeout is set explicitly: the sink's default of 1 h is
-     * refused by brokers (transaction.max.timeout.ms is 15 min).
+     * An exactly-once sink. Its transactional ids come from a pool, and at every (re)start it lists
+     * the open transactions on its topic and aborts those of its prefix that no checkpoint holds.
+     * The connector's default instead names a transaction per checkpoint and, on restart, aborts
+     * ids one after another until the first unused one: a checkpoint declined before it reached the
+     * sink leaves a gap in those ids, and a transaction after the gap stayed open until its
+     * timeout, hiding every later result from read_committed readers.
+     *
+     * <p>The transaction timeout is set explicitly: the sink's default of 1 h is refused by brokers
+     * (transaction.max.timeout.ms is 15 min).
      */
     static <T> KafkaSink<T> sink(
             Topics topics,
@@ -249,6 +257,7 @@ public final class KafkaVerificationJob {
                 .setBootstrapServers(topics.bootstrapServers())
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
                 .setTransactionalIdPrefix("robustflow-" + name + "-" + topics.results())
                 .setProperty("transaction.timeout.ms", String.valueOf(cfg.transactionTimeoutMs()))
                 .build();

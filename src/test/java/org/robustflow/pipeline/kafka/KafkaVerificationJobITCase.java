@@ -5,7 +5,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,10 +23,12 @@ import org.robustflow.model.ModelIo;
 import org.robustflow.model.Network;
 import org.robustflow.pipeline.JobConfig;
 import org.robustflow.testutils.Fixtures;
+import org.robustflow.testutils.OpenTransactions;
 import org.robustflow.testutils.ReferenceVerdicts;
 import org.robustflow.verify.Sweep;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +38,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -48,6 +53,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KafkaVerificationJobITCase {
     private static final int IMAGES = 1000;
     private static EmbeddedKafka kafka;
+    private static final List<KafkaProducer<byte[], byte[]>> ZOMBIES = new ArrayList<>();
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
@@ -64,6 +70,7 @@ class KafkaVerificationJobITCase {
 
     @AfterAll
     static void stopKafka() {
+        ZOMBIES.forEach(z -> z.close(Duration.ZERO));
         kafka.close();
     }
 
@@ -105,22 +112,11 @@ class KafkaVerificationJobITCase {
             producer.flush();
         }
 
-        // Step 2: run the job over what is in the topics.
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
-        KafkaVerificationJob.define(
-                env,
-                topics,
-                JobConfig.builder()
-                        .method("box")
-                        .attack(false)
-                        .milp(-1, 0, 1)
-                        .eps(eps)
-                        .boundParallelism(2)
-                        .resultIntervalMs(100)
-                        .build(),
-                true);
-        env.execute("robustflow-it");
+        // Step 2: a transaction under the results sink's prefix, open as a crashed attempt leaves
+        // it (its producer stays alive until the end: closing it would abort it), under an id
+        // that aborting ids one after another from the first never reaches. Then the job.
+        ZOMBIES.add(zombie(topics, "robustflow-results-" + topics.results() + "-0-1000"));
+        runJob(topics, eps);
 
         // Step 3: verify with read_committed consumers.
         Sweep.Report expected =
@@ -135,7 +131,12 @@ class KafkaVerificationJobITCase {
                 finals.put(EpsilonGrid.key(a.getEps()), a);
             }
         }
-        assertThat(finals).hasSize(eps.length);
+        assertThat(finals)
+                .as(() -> "complete results; " + OpenTransactions.describe(topics))
+                .hasSize(eps.length);
+        assertThat(OpenTransactions.ids(topics))
+                .as("transactions the job left open")
+                .noneMatch(id -> id.contains(topics.results()));
         for (int e = 0; e < eps.length; e++) {
             EpsilonAccuracy a = finals.get(EpsilonGrid.key(eps[e]));
             assertThat(a.getSeen()).isEqualTo(IMAGES);
@@ -225,6 +226,48 @@ class KafkaVerificationJobITCase {
                         AvroCodec.of(org.robustflow.avro.ModelSnapshot.class),
                         m -> m.getVersion());
         assertThat(versions).containsExactly(Fixtures.defaultModel().version());
+    }
+
+    /** Runs the bounded job over what is in the topics. */
+    private static void runJob(Topics topics, double[] eps) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        KafkaVerificationJob.define(
+                env,
+                topics,
+                JobConfig.builder()
+                        .method("box")
+                        .attack(false)
+                        .milp(-1, 0, 1)
+                        .eps(eps)
+                        .boundParallelism(2)
+                        .resultIntervalMs(100)
+                        .build(),
+                true);
+        env.execute("robustflow-it");
+    }
+
+    /** A producer holding an open transaction with a record in every partition of results. */
+    private static KafkaProducer<byte[], byte[]> zombie(Topics topics, String transactionalId)
+            throws Exception {
+        Properties p = topics.clientProperties();
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "900000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p);
+        producer.initTransactions();
+        producer.beginTransaction();
+        for (var partition : producer.partitionsFor(topics.results())) {
+            producer.send(
+                            new ProducerRecord<>(
+                                    topics.results(),
+                                    partition.partition(),
+                                    "zombie".getBytes(StandardCharsets.UTF_8),
+                                    new byte[] {0}))
+                    .get(); // in the log, or the test proves nothing (results is compacted)
+        }
+        return producer;
     }
 
     private static String[] concat(String[] a, String[] b) {
