@@ -33,62 +33,63 @@ public final class BoundPropagator {
      * logits. These are the per-neuron bounds an exact encoding takes its big-M constants from.
      */
     public List<Interval> preActivations(Interval input) {
-        return preActivations(input, null);
+        return from(0, input);
     }
 
     /**
-     * As {@link #preActivations(Interval)}, with an upper bound of |W| |c| for the first (dense)
-     * layer's input-box centres c, [rows, out], which spares the rounding guard a matrix product
-     * there.
+     * As {@link #preActivations(Interval)} for the {@link InputBox} of image {@code rowImage[r]} at
+     * {@code rowEps[r]} in row r. A dense first layer over pixels in [0,1] bounds these boxes from
+     * products per image ({@link DenseBounds#boxAroundImages}) instead of per row.
+     *
+     * @param images {@code numImages} row-major images
      */
-    List<Interval> preActivations(Interval input, double[] firstLayerAbsCentreBound) {
+    public List<Interval> preActivationsAroundImages(
+            double[] images, int numImages, int[] rowImage, double[] rowEps) {
+        int pixels = mlp.inputSize();
+        int rows = rowImage.length;
+        double[] halfWidth = new double[rows];
+        boolean factored = layers.get(0) instanceof DenseBounds;
+        for (int r = 0; r < rows; r++) {
+            if (!(rowEps[r] >= 0)) {
+                throw new IllegalArgumentException("eps must be >= 0, got " + rowEps[r]);
+            }
+            halfWidth[r] = rowEps[r] + InputBox.WIDEN;
+            factored &= halfWidth[r] <= 0.5;
+        }
+        for (double v : images) {
+            factored &= v >= 0 && v <= 1;
+        }
+        if (factored) {
+            Interval first =
+                    ((DenseBounds) layers.get(0))
+                            .boxAroundImages(images, numImages, rowImage, halfWidth);
+            List<Interval> rest = from(1, first);
+            List<Interval> all = new ArrayList<>(rest.size() + 1);
+            all.add(first);
+            all.addAll(rest);
+            return all;
+        }
+        double[] lower = new double[rows * pixels];
+        double[] upper = new double[rows * pixels];
+        double[] x = new double[pixels];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(images, rowImage[r] * pixels, x, 0, pixels);
+            InputBox.write(x, rowEps[r], lower, upper, r * pixels);
+        }
+        return from(0, new Interval(lower, upper, rows, pixels));
+    }
+
+    /** Pre-activation bounds of layers {@code first}.. given the bounds of their input. */
+    private List<Interval> from(int first, Interval input) {
         List<Interval> out = new ArrayList<>();
         Interval h = input;
-        for (int i = 0; i < layers.size(); i++) {
-            h =
-                    i == 0
-                                    && firstLayerAbsCentreBound != null
-                                    && layers.get(0) instanceof DenseBounds first
-                            ? first.box(h, firstLayerAbsCentreBound)
-                            : layers.get(i).box(h);
+        for (int i = first; i < layers.size(); i++) {
+            h = layers.get(i).box(h);
             if (!(mlp.layers().get(i) instanceof org.robustflow.model.ReluLayer)) {
                 out.add(h);
             }
         }
         return out;
-    }
-
-    private DenseBounds firstDense() {
-        return layers.get(0) instanceof DenseBounds d ? d : null;
-    }
-
-    /**
-     * An upper bound of |W1| c for every row's {@link InputBox} centre c, from one product per
-     * image instead of one per row: pixels are >= 0 and the box centre never exceeds x + eps (+ the
-     * outward widening), so |W1| c <= |W1| x + (eps + 2 WIDEN) rowsum|W1|.
-     */
-    double[] firstLayerAbsCentreBound(
-            double[] images, int numImages, int[] rowImage, double[] rowEps) {
-        DenseBounds first = firstDense();
-        if (first == null) {
-            return null;
-        }
-        for (double v : images) {
-            if (v < 0) {
-                return null; // the bound needs non-negative inputs; fall back to the exact product
-            }
-        }
-        double[] absWx = first.absProduct(images, numImages);
-        double[] rowSums = first.absRowSums();
-        int out = rowSums.length;
-        double[] bound = new double[rowImage.length * out];
-        for (int r = 0; r < rowImage.length; r++) {
-            double slack = rowEps[r] + 2 * InputBox.WIDEN;
-            for (int o = 0; o < out; o++) {
-                bound[r * out + o] = absWx[rowImage[r] * out + o] + slack * rowSums[o];
-            }
-        }
-        return bound;
     }
 
     /** Box bounds on the logits. */

@@ -46,17 +46,8 @@ public final class BoxCertifier implements Certifier {
         int rows = rowImage.length;
         int[] predicted = Certifier.predict(mlp, images, numImages);
 
-        double[] lower = new double[rows * pixels];
-        double[] upper = new double[rows * pixels];
-        double[] x = new double[pixels];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(images, rowImage[r] * pixels, x, 0, pixels);
-            InputBox.write(x, rowEps[r], lower, upper, r * pixels);
-        }
         List<Interval> pre =
-                propagator.preActivations(
-                        new Interval(lower, upper, rows, pixels),
-                        propagator.firstLayerAbsCentreBound(images, numImages, rowImage, rowEps));
+                propagator.preActivationsAroundImages(images, numImages, rowImage, rowEps);
         int[] unstable = countUnstable(pre.subList(0, pre.size() - 1), rows);
         Interval logits = pre.get(pre.size() - 1);
         double[] lo = logits.lower();

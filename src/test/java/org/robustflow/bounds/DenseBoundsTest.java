@@ -77,47 +77,72 @@ class DenseBoundsTest {
     }
 
     @Test
-    void shouldContainTheExactBoundsAlsoWithTheFirstLayerShortcut() {
-        // The path BoxCertifier takes: input boxes from InputBox, the guard's |W| |c| from one |W|
-        // x per image.
+    void shouldContainTheExactValueOfACancellingDotProductInTheBoxesAroundImages() {
+        // Half width 0 leaves the per-image products alone in the bound: only the guard covers
+        // their rounding. Pixels at 1 and inside (0, 1) take different terms of the sum.
+        DenseBounds first = new DenseBounds((DenseLayer) CANCELLING.layers().get(0));
+        for (double pixel : new double[] {1, 0.5}) {
+            double[] x = {pixel, pixel, pixel, pixel};
+            Interval computed = first.boxAroundImages(x, 1, new int[] {0}, new double[] {0});
+            BigDecimal exact = ExactArithmetic.preActivations(CANCELLING, x, x).get(0)[0][0];
+            assertThat(ExactArithmetic.exact(computed.lower(0, 0)))
+                    .as("lower bound at pixels %s", pixel)
+                    .isLessThanOrEqualTo(exact);
+            assertThat(ExactArithmetic.exact(computed.upper(0, 0)))
+                    .as("upper bound at pixels %s", pixel)
+                    .isGreaterThanOrEqualTo(exact);
+        }
+    }
+
+    @Test
+    void shouldContainTheExactBoundsOfTheQueryBoxesFromProductsPerImage() {
+        // The path BoxCertifier takes. The reference is the query's box in exact arithmetic,
+        // [max(0, x - eps), min(1, x + eps)]; eps 0.7 clips pixels at both ends.
         Random random = new Random(23);
+        double[] eps = {0, 0.003, 0.05, 0.1, 0.4, 0.7};
         int checked = 0;
         for (int net = 0; net < 12; net++) {
-            int in = 4 + random.nextInt(6);
+            int in = 4 + random.nextInt(12);
             Network mlp = Fixtures.randomMlp(200 + net, in, 6, 4, 3);
             int images = 3;
-            double[] eps = {0, 0.003, 0.1, 0.4};
             double[] pixels = new double[images * in];
             for (int k = 0; k < pixels.length; k++) {
-                // Pixel values as MNIST has them: many zeros, some ones, the rest p/255.
-                int p = random.nextInt(4) == 0 ? 0 : random.nextInt(256);
+                // As MNIST has them: many zeros, some ones, the rest p/255, some near the ends.
+                int p =
+                        switch (random.nextInt(5)) {
+                            case 0 -> 0;
+                            case 1 -> 255;
+                            case 2 ->
+                                    random.nextBoolean()
+                                            ? random.nextInt(4)
+                                            : 252 + random.nextInt(4);
+                            default -> random.nextInt(256);
+                        };
                 pixels[k] = p / 255.0;
             }
             int rows = images * eps.length;
             int[] rowImage = new int[rows];
             double[] rowEps = new double[rows];
-            double[] lower = new double[rows * in];
-            double[] upper = new double[rows * in];
             for (int r = 0; r < rows; r++) {
                 rowImage[r] = r / eps.length;
                 rowEps[r] = eps[r % eps.length];
-                double[] x =
-                        java.util.Arrays.copyOfRange(
-                                pixels, rowImage[r] * in, (rowImage[r] + 1) * in);
-                InputBox.write(x, rowEps[r], lower, upper, r * in);
             }
-            BoundPropagator propagator = new BoundPropagator(mlp);
-            double[] hint = propagator.firstLayerAbsCentreBound(pixels, images, rowImage, rowEps);
-            assertThat(hint).isNotNull();
             List<Interval> computed =
-                    propagator.preActivations(new Interval(lower, upper, rows, in), hint);
+                    new BoundPropagator(mlp)
+                            .preActivationsAroundImages(pixels, images, rowImage, rowEps);
             for (int r = 0; r < rows; r++) {
-                double[] lo = java.util.Arrays.copyOfRange(lower, r * in, (r + 1) * in);
-                double[] hi = java.util.Arrays.copyOfRange(upper, r * in, (r + 1) * in);
+                BigDecimal[] lo = new BigDecimal[in];
+                BigDecimal[] hi = new BigDecimal[in];
+                BigDecimal e = ExactArithmetic.exact(rowEps[r]);
+                for (int k = 0; k < in; k++) {
+                    BigDecimal x = ExactArithmetic.exact(pixels[rowImage[r] * in + k]);
+                    lo[k] = x.subtract(e).max(BigDecimal.ZERO);
+                    hi[k] = x.add(e).min(BigDecimal.ONE);
+                }
                 checked += assertContains(computed, ExactArithmetic.preActivations(mlp, lo, hi), r);
             }
         }
-        assertThat(checked).isGreaterThan(1000);
+        assertThat(checked).isGreaterThan(2000);
     }
 
     /**

@@ -68,9 +68,15 @@ public final class ExactArithmetic {
      * list of {lower, upper}, the last bounding the logits.
      */
     public static List<BigDecimal[][]> preActivations(Network mlp, double[] lower, double[] upper) {
+        return preActivations(mlp, exact(lower), exact(upper));
+    }
+
+    /** As {@link #preActivations(Network, double[], double[])} for an exact input box. */
+    public static List<BigDecimal[][]> preActivations(
+            Network mlp, BigDecimal[] lower, BigDecimal[] upper) {
         List<BigDecimal[][]> out = new ArrayList<>();
-        BigDecimal[] lo = exact(lower);
-        BigDecimal[] hi = exact(upper);
+        BigDecimal[] lo = lower;
+        BigDecimal[] hi = upper;
         List<DenseLayer> layers = mlp.denseLayers();
         for (int l = 0; l < layers.size(); l++) {
             BigDecimal[][] z = affine(layers.get(l), lo, hi);
