@@ -31,7 +31,8 @@ import java.util.function.IntConsumer;
  * With a complete cascade, the attack runs over the open eps in ascending order and the complete
  * stages bisect what is left, so each answer settles as many eps as it can; an implied verdict
  * names its source, e.g. {@code bab@0.0500}. An incomplete cascade decides each eps on its own, as
- * the streaming job does per (image, eps), so the two give the same verdicts.
+ * the streaming job does per (image, eps), so the two give the same verdicts: a quick attack first,
+ * the bounds on what it leaves, the first attack on what they leave ({@link #decideRows}).
  */
 public final class Sweep {
     /** Images per bound batch; times the eps count gives the rows per call (640 for 64 x 10). */
@@ -113,6 +114,13 @@ public final class Sweep {
                                         data.writePixels(start + i, images, i * pixels);
                                         labels[i] = data.label(start + i);
                                     }
+                                    if (cascade != null && !cascade.settings().complete()) {
+                                        decideChunk(
+                                                certifier, cascade, images, labels, eps, results,
+                                                start);
+                                        progress.accept(size);
+                                        return;
+                                    }
                                     long begin = System.nanoTime();
                                     Certifier.Result[][] grid =
                                             certifier.certifyGrid(images, labels, eps);
@@ -155,6 +163,30 @@ public final class Sweep {
             }
         }
         return new Report(n, correct, eps.clone(), results);
+    }
+
+    /** Every pair of a chunk decided on its own ({@link #decideRows}), into results[start..]. */
+    private static void decideChunk(
+            Certifier certifier,
+            Cascade cascade,
+            double[] images,
+            int[] labels,
+            double[] eps,
+            Decision[][] results,
+            int start) {
+        int n = labels.length;
+        int[] rowImage = new int[n * eps.length];
+        double[] rowEps = new double[n * eps.length];
+        for (int i = 0; i < n; i++) {
+            for (int e = 0; e < eps.length; e++) {
+                rowImage[i * eps.length + e] = i;
+                rowEps[i * eps.length + e] = eps[e];
+            }
+        }
+        Decision[] flat = decideRows(certifier, cascade, images, labels, rowImage, rowEps);
+        for (int i = 0; i < n; i++) {
+            results[start + i] = Arrays.copyOfRange(flat, i * eps.length, (i + 1) * eps.length);
+        }
     }
 
     /**
@@ -331,6 +363,77 @@ public final class Sweep {
                 micros,
                 witness,
                 network.predict(witness));
+    }
+
+    /**
+     * Decides rows (image {@code rowImage[r]}, eps {@code rowEps[r]}) each on its own: a quick
+     * attack first, the bounds (one engine call) on what it leaves, then the cascade's first attack
+     * on what the bounds leave. A pair the quick attack refutes is never bounded: its decision has
+     * no margin (NaN) and no unstable count (-1).
+     *
+     * @param cascade null for bounds only
+     */
+    public static Decision[] decideRows(
+            Certifier certifier,
+            Cascade cascade,
+            double[] images,
+            int[] labels,
+            int[] rowImage,
+            double[] rowEps) {
+        Network network = certifier.model();
+        int pixels = network.inputSize();
+        int rows = rowImage.length;
+        Decision[] decided = new Decision[rows];
+        int[] predicted = Certifier.predict(network, images, labels.length);
+        int[] open = new int[rows];
+        int opened = 0;
+        for (int r = 0; r < rows; r++) {
+            int image = rowImage[r];
+            if (cascade != null && predicted[image] == labels[image]) {
+                double[] x = Arrays.copyOfRange(images, image * pixels, (image + 1) * pixels);
+                long start = System.nanoTime();
+                Optional<double[]> witness = cascade.quickAttack(x, labels[image], rowEps[r]);
+                if (witness.isPresent()) {
+                    decided[r] =
+                            new Decision(
+                                    Verdict.FALSIFIED,
+                                    "pgd",
+                                    predicted[image],
+                                    Double.NaN,
+                                    -1,
+                                    (System.nanoTime() - start) / 1000,
+                                    witness.get(),
+                                    network.predict(witness.get()));
+                    continue;
+                }
+            }
+            open[opened++] = r;
+        }
+        if (opened == 0) {
+            return decided;
+        }
+        int[] openImage = new int[opened];
+        double[] openEps = new double[opened];
+        for (int j = 0; j < opened; j++) {
+            openImage[j] = rowImage[open[j]];
+            openEps[j] = rowEps[open[j]];
+        }
+        long start = System.nanoTime();
+        Certifier.Result[] bounds = certifier.certify(images, labels, openImage, openEps);
+        long boundMicros = (System.nanoTime() - start) / 1000 / opened;
+        for (int j = 0; j < opened; j++) {
+            int image = openImage[j];
+            decided[open[j]] =
+                    decide(
+                            bounds[j],
+                            certifier.method(),
+                            boundMicros,
+                            cascade,
+                            Arrays.copyOfRange(images, image * pixels, (image + 1) * pixels),
+                            labels[image],
+                            openEps[j]);
+        }
+        return decided;
     }
 
     /** The bound result, or the cascade's verdict where the bounds could not decide. */

@@ -238,25 +238,16 @@ public class BoundFunction extends TaskFunction {
                 rowImage[r] = r;
                 rowEps[r] = task.eps;
             }
-            long start = System.nanoTime();
-            Certifier certifier = certifier(version, mlp);
-            Certifier.Result[] results = certifier.certify(images, labels, rowImage, rowEps);
-            long micros = (System.nanoTime() - start) / 1000 / n;
-            Cascade cascade = cascade(version, mlp);
+            Decision[] decisions =
+                    Sweep.decideRows(
+                            certifier(version, mlp),
+                            cascade(version, mlp),
+                            images,
+                            labels,
+                            rowImage,
+                            rowEps);
             for (int r = 0; r < n; r++) {
-                VerificationTask task = group.get(r).task();
-                double[] x = new double[pixels];
-                System.arraycopy(images, r * pixels, x, 0, pixels);
-                decided.put(
-                        group.get(r).id(),
-                        Sweep.decide(
-                                results[r],
-                                certifier.method(),
-                                micros,
-                                cascade,
-                                x,
-                                task.label,
-                                task.eps));
+                decided.put(group.get(r).id(), decisions[r]);
             }
         }
         long elapsed = System.nanoTime() - started;
@@ -273,22 +264,13 @@ public class BoundFunction extends TaskFunction {
         }
         Network mlp = registry().get(model);
         engineCalls++;
-        long start = System.nanoTime();
-        Certifier certifier = certifier(model.version, mlp);
-        double[] x = task.scaledPixels();
-        Certifier.Result r =
-                certifier
-                        .certify(x, new int[] {task.label}, new int[] {0}, new double[] {task.eps})[
-                        0];
-        long micros = (System.nanoTime() - start) / 1000;
-        return Sweep.decide(
-                r,
-                certifier.method(),
-                micros,
+        return Sweep.decideRows(
+                certifier(model.version, mlp),
                 cascade(model.version, mlp),
-                x,
-                task.label,
-                task.eps);
+                task.scaledPixels(),
+                new int[] {task.label},
+                new int[] {0},
+                new double[] {task.eps})[0];
     }
 
     /** Calls of the bound engine so far: one per batch and model version, or per lone task. */
