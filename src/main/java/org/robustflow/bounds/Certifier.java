@@ -37,18 +37,26 @@ public interface Certifier {
      */
     Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps);
 
+    /** Every image at every eps as rows, image-major: row i * eps.length + e. */
+    record Grid(int[] rowImage, double[] rowEps) {
+        public static Grid of(int images, double[] eps) {
+            int[] rowImage = new int[images * eps.length];
+            double[] rowEps = new double[images * eps.length];
+            for (int i = 0; i < images; i++) {
+                for (int e = 0; e < eps.length; e++) {
+                    rowImage[i * eps.length + e] = i;
+                    rowEps[i * eps.length + e] = eps[e];
+                }
+            }
+            return new Grid(rowImage, rowEps);
+        }
+    }
+
     /** Certifies every image at every eps; results indexed [image][eps]. */
     default Result[][] certifyGrid(double[] images, int[] labels, double[] eps) {
         int n = labels.length;
-        int[] rowImage = new int[n * eps.length];
-        double[] rowEps = new double[n * eps.length];
-        for (int i = 0; i < n; i++) {
-            for (int e = 0; e < eps.length; e++) {
-                rowImage[i * eps.length + e] = i;
-                rowEps[i * eps.length + e] = eps[e];
-            }
-        }
-        Result[] flat = certify(images, labels, rowImage, rowEps);
+        Grid rows = Grid.of(n, eps);
+        Result[] flat = certify(images, labels, rows.rowImage(), rows.rowEps());
         Result[][] grid = new Result[n][eps.length];
         for (int i = 0; i < n; i++) {
             System.arraycopy(flat, i * eps.length, grid[i], 0, eps.length);

@@ -175,15 +175,9 @@ public final class Sweep {
             Decision[][] results,
             int start) {
         int n = labels.length;
-        int[] rowImage = new int[n * eps.length];
-        double[] rowEps = new double[n * eps.length];
-        for (int i = 0; i < n; i++) {
-            for (int e = 0; e < eps.length; e++) {
-                rowImage[i * eps.length + e] = i;
-                rowEps[i * eps.length + e] = eps[e];
-            }
-        }
-        Decision[] flat = decideRows(certifier, cascade, images, labels, rowImage, rowEps);
+        Certifier.Grid grid = Certifier.Grid.of(n, eps);
+        Decision[] flat =
+                decideRows(certifier, cascade, images, labels, grid.rowImage(), grid.rowEps());
         for (int i = 0; i < n; i++) {
             results[start + i] = Arrays.copyOfRange(flat, i * eps.length, (i + 1) * eps.length);
         }
