@@ -1,6 +1,8 @@
 package org.robustflow.cli;
 
 import org.robustflow.attack.Pgd;
+import org.robustflow.bounds.Certifier;
+import org.robustflow.bounds.CrownCertifier;
 import org.robustflow.bounds.CrownPropagator;
 import org.robustflow.bounds.EpsilonGrid;
 import org.robustflow.bounds.InputBox;
@@ -11,6 +13,9 @@ import org.robustflow.milp.MilpResult;
 import org.robustflow.milp.ScipMilpVerifier;
 import org.robustflow.milp.Solvers;
 import org.robustflow.model.Network;
+import org.robustflow.verify.Cascade;
+import org.robustflow.verify.Decision;
+import org.robustflow.verify.Sweep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 
 /**
  * {@code bench-milp}: how the stages split the pairs (crown bounds, PGD, MILP, left over) and what
@@ -78,14 +84,21 @@ public final class MilpBenchCommand implements Callable<Integer> {
         Network mlp = Workspace.loadModel(model, System.err);
         MnistDataset test = Workspace.load(null, DatasetLoader.Split.TEST).head(limit);
         CrownPropagator crown = new CrownPropagator(mlp);
-        Pgd pgd = noAttack ? null : new Pgd(mlp, Pgd.Settings.defaults());
-        System.out.printf(
-                "model %s, %d images, MILP if unstable <= %d, %d s per query, %s%n",
-                mlp.version(),
-                test.size(),
-                maxUnstable,
-                seconds,
-                noAttack ? "no PGD" : "PGD first");
+        // The job's first stages (quick attack, crown, attack) decide what they can; MILP gets
+        // the rest.
+        Certifier certifier = new CrownCertifier(mlp);
+        Cascade cascade =
+                noAttack
+                        ? null
+                        : new Cascade(mlp, Cascade.Settings.incomplete(Pgd.Settings.defaults()));
+        int n = test.size();
+        double[] images = new double[n * mlp.inputSize()];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            test.writePixels(i, images, i * mlp.inputSize());
+            labels[i] = test.label(i);
+        }
+        int[] rowImage = IntStream.range(0, n).toArray();
         for (ScipMilpVerifier.Formulation formulation : formulations) {
             ScipMilpVerifier milp = new ScipMilpVerifier(formulation, Solvers.DEFAULT_BACKEND);
             System.out.printf(
@@ -110,27 +123,27 @@ public final class MilpBenchCommand implements Callable<Integer> {
                 int milpLeft = 0;
                 int skipped = 0;
                 List<Double> times = new ArrayList<>();
-                for (int i = 0; i < test.size(); i++) {
-                    double[] x = test.pixels(i);
-                    int label = test.label(i);
-                    if (mlp.predict(x) != label) {
-                        bounds++; // misclassified: decided without any bound
+                double[] rowEps = new double[n];
+                Arrays.fill(rowEps, e);
+                Decision[] first =
+                        Sweep.decideRows(certifier, cascade, images, labels, rowImage, rowEps);
+                for (int i = 0; i < n; i++) {
+                    switch (first[i].verdict()) {
+                        case CERTIFIED, MISCLASSIFIED -> bounds++;
+                        case FALSIFIED -> attack++;
+                        default -> {}
+                    }
+                    if (first[i].verdict() != Verdict.UNKNOWN) {
                         continue;
                     }
-                    double[][] box = InputBox.of(x, e);
-                    CrownPropagator.RowBounds b = crown.bound(box[0], box[1], label);
-                    if (Arrays.stream(b.marginLower()).min().getAsDouble() > 0) {
-                        bounds++;
-                        continue;
-                    }
-                    if (pgd != null && pgd.attack(x, label, e).isPresent()) {
-                        attack++;
-                        continue;
-                    }
-                    if (b.unstableRelus() > maxUnstable) {
+                    if (first[i].unstableRelus() > maxUnstable) {
                         skipped++;
                         continue;
                     }
+                    double[] x = test.pixels(i);
+                    int label = labels[i];
+                    double[][] box = InputBox.of(x, e);
+                    CrownPropagator.RowBounds b = crown.bound(box[0], box[1], label);
                     MilpResult r = milp.verify(mlp, x, label, e, b, seconds * 1000);
                     times.add(r.micros() / 1e6);
                     if (r.verdict() == Verdict.CERTIFIED) {
