@@ -363,7 +363,7 @@ public final class Sweep {
      * Decides rows (image {@code rowImage[r]}, eps {@code rowEps[r]}) each on its own: a quick
      * attack first, the bounds (one engine call) on what it leaves, then the cascade's first attack
      * on what the bounds leave. A pair the quick attack refutes is never bounded: its decision has
-     * no margin (NaN) and no unstable count (-1).
+     * no margin (NaN) and no unstable count (-1). Each decision's time counts its quick attack.
      *
      * @param cascade null for bounds only
      */
@@ -380,6 +380,7 @@ public final class Sweep {
         Decision[] decided = new Decision[rows];
         int[] predicted = Certifier.predict(network, images, labels.length);
         int[] open = new int[rows];
+        long[] quickMicros = new long[rows];
         int opened = 0;
         for (int r = 0; r < rows; r++) {
             int image = rowImage[r];
@@ -387,6 +388,7 @@ public final class Sweep {
                 double[] x = Arrays.copyOfRange(images, image * pixels, (image + 1) * pixels);
                 long start = System.nanoTime();
                 Optional<double[]> witness = cascade.quickAttack(x, labels[image], rowEps[r]);
+                quickMicros[r] = (System.nanoTime() - start) / 1000;
                 if (witness.isPresent()) {
                     decided[r] =
                             new Decision(
@@ -395,7 +397,7 @@ public final class Sweep {
                                     predicted[image],
                                     Double.NaN,
                                     -1,
-                                    (System.nanoTime() - start) / 1000,
+                                    quickMicros[r],
                                     witness.get(),
                                     network.predict(witness.get()));
                     continue;
@@ -421,7 +423,7 @@ public final class Sweep {
                     decide(
                             bounds[j],
                             certifier.method(),
-                            boundMicros,
+                            boundMicros + quickMicros[open[j]],
                             cascade,
                             Arrays.copyOfRange(images, image * pixels, (image + 1) * pixels),
                             labels[image],
