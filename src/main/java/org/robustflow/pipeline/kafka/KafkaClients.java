@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /** Plain Kafka clients for the CLI and tests: producing images and models, consuming results. */
@@ -38,6 +40,10 @@ public final class KafkaClients {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        // One request in flight per connection: with more, a batch retried after an error (seen
+        // here: NOT_LEADER_OR_FOLLOWER on a topic created a moment before) can find later batches
+        // already written, and the broker then refuses it as out of sequence until it expires.
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         // Models of imported networks exceed the 1 MB default (see Topics.MODEL_MAX_BYTES).
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(Topics.MODEL_MAX_BYTES));
         return new KafkaProducer<>(p);
@@ -133,7 +139,8 @@ public final class KafkaClients {
     }
 
     /**
-     * Streams the first {@code count} images of {@code data} under {@code runId}.
+     * Streams the first {@code count} images of {@code data} under {@code runId}, and fails with
+     * the count of images the broker did not take, if any, once all are sent.
      *
      * @param ratePerSecond at most this many images per second; 0 for no limit
      * @param progress told after each image
@@ -148,6 +155,8 @@ public final class KafkaClients {
             IntConsumer progress)
             throws InterruptedException {
         AvroCodec<MnistImage> codec = AvroCodec.of(MnistImage.class);
+        AtomicInteger failed = new AtomicInteger();
+        AtomicReference<Exception> firstFailure = new AtomicReference<>();
         long start = System.nanoTime();
         for (int i = 0; i < count; i++) {
             if (ratePerSecond > 0) {
@@ -173,9 +182,20 @@ public final class KafkaClients {
                     new ProducerRecord<>(
                             topic,
                             (runId + "/" + i).getBytes(StandardCharsets.UTF_8),
-                            codec.encode(image)));
+                            codec.encode(image)),
+                    (metadata, e) -> {
+                        if (e != null) {
+                            failed.incrementAndGet();
+                            firstFailure.compareAndSet(null, e);
+                        }
+                    });
             progress.accept(1);
         }
         producer.flush();
+        if (failed.get() > 0) {
+            throw new IllegalStateException(
+                    failed.get() + " of " + count + " images were not delivered to " + topic,
+                    firstFailure.get());
+        }
     }
 }
