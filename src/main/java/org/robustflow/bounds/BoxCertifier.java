@@ -36,7 +36,8 @@ public final class BoxCertifier implements Certifier {
      * each image is computed once however many rows share it.
      */
     @Override
-    public Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps) {
+    public Result[] certify(
+            double[] images, int[] labels, int[] predicted, int[] rowImage, double[] rowEps) {
         int pixels = mlp.inputSize();
         int numImages = labels.length;
         if (images.length != numImages * pixels) {
@@ -44,7 +45,6 @@ public final class BoxCertifier implements Certifier {
                     images.length + " pixel values do not make " + numImages + " images");
         }
         int rows = rowImage.length;
-        int[] predicted = Certifier.predict(mlp, images, numImages);
 
         List<Interval> pre =
                 propagator.preActivationsAroundImages(images, numImages, rowImage, rowEps);

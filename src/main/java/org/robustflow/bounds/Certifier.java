@@ -35,7 +35,20 @@ public interface Certifier {
      * @param images {@code labels.length} images of {@code model().inputSize()} pixels in [0,1],
      *     row-major
      */
-    Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps);
+    default Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps) {
+        if (images.length != labels.length * model().inputSize()) {
+            throw new IllegalArgumentException(
+                    images.length + " pixel values do not make " + labels.length + " images");
+        }
+        return certify(images, labels, predict(model(), images, labels.length), rowImage, rowEps);
+    }
+
+    /**
+     * As {@link #certify(double[], int[], int[], double[])} with the images' clean predictions
+     * already computed ({@link #predict}).
+     */
+    Result[] certify(
+            double[] images, int[] labels, int[] predicted, int[] rowImage, double[] rowEps);
 
     /** Every image at every eps as rows, image-major: row i * eps.length + e. */
     record Grid(int[] rowImage, double[] rowEps) {

@@ -24,13 +24,13 @@ public final class CrownCertifier implements Certifier {
     }
 
     @Override
-    public Result[] certify(double[] images, int[] labels, int[] rowImage, double[] rowEps) {
+    public Result[] certify(
+            double[] images, int[] labels, int[] predicted, int[] rowImage, double[] rowEps) {
         int pixels = mlp.inputSize();
         if (images.length != labels.length * pixels) {
             throw new IllegalArgumentException(
                     images.length + " pixel values do not make " + labels.length + " images");
         }
-        int[] predicted = Certifier.predict(mlp, images, labels.length);
         int rows = rowImage.length;
         double[] lower = new double[rows * pixels];
         double[] upper = new double[rows * pixels];

@@ -415,7 +415,8 @@ public final class Sweep {
             openEps[j] = rowEps[open[j]];
         }
         long start = System.nanoTime();
-        Certifier.Result[] bounds = certifier.certify(images, labels, openImage, openEps);
+        Certifier.Result[] bounds =
+                certifier.certify(images, labels, predicted, openImage, openEps);
         long boundMicros = (System.nanoTime() - start) / 1000 / opened;
         for (int j = 0; j < opened; j++) {
             int image = openImage[j];
