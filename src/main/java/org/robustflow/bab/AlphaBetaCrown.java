@@ -14,6 +14,10 @@ import org.robustflow.spec.LinearConstraint;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The bound of one output row over one subdomain with optimised relaxations: alpha-CROWN's lower
@@ -36,19 +40,47 @@ import java.util.List;
  * proved. The optimiser runs unguarded; every bound it returns is recomputed with the rounding
  * guard of {@link CrownPropagator} (slopes in [0, 1] and the beta terms' beta_k G_k keep its
  * lemma), so soundness never depends on the optimiser.
+ *
+ * <p><b>Threads.</b> Problems never share variables, so a batch is cut into {@code threads}
+ * contiguous parts optimised side by side (the caller's thread takes the first). The cut depends
+ * only on the batch size, so results do not depend on timing.
  */
 public final class AlphaBetaCrown {
     /** Adam's step on the slopes, as in alpha-CROWN. */
     private static final double ALPHA_LEARNING_RATE = 0.1;
 
+    /**
+     * Shared by every optimiser with more than one thread; daemon threads, so a finished command
+     * needs no shutdown. Parts beyond its size wait in its queue.
+     */
+    private static final ExecutorService WORKERS =
+            Executors.newFixedThreadPool(
+                    Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
+                    r -> {
+                        Thread t = new Thread(r, "alpha-beta-crown-worker");
+                        t.setDaemon(true);
+                        return t;
+                    });
+
     private final Network network;
     private final List<Layer> layers;
     private final CrownPropagator crown;
+    private final int threads;
 
+    /** One thread: the caller's. */
     public AlphaBetaCrown(Network network) {
+        this(network, 1);
+    }
+
+    /** Batches of at least two problems are split over {@code threads} threads. */
+    public AlphaBetaCrown(Network network, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+        }
         this.network = network;
         this.layers = network.layers();
         this.crown = new CrownPropagator(network);
+        this.threads = threads;
     }
 
     /**
@@ -258,6 +290,42 @@ public final class AlphaBetaCrown {
     }
 
     private List<Optimised> optimise(
+            Box box, List<Query> queries, int top, int iterations, double[][] magnitude) {
+        int parts = Math.min(threads, queries.size());
+        if (parts <= 1) {
+            return optimisePart(box, queries, top, iterations, magnitude);
+        }
+        List<Future<List<Optimised>>> others = new ArrayList<>();
+        for (int p = 1; p < parts; p++) {
+            List<Query> part = part(queries, p, parts);
+            others.add(WORKERS.submit(() -> optimisePart(box, part, top, iterations, magnitude)));
+        }
+        List<Optimised> result =
+                new ArrayList<>(
+                        optimisePart(box, part(queries, 0, parts), top, iterations, magnitude));
+        for (Future<List<Optimised>> f : others) {
+            try {
+                result.addAll(f.get());
+            } catch (InterruptedException e) {
+                others.forEach(o -> o.cancel(true));
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while optimising", e);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+        return result;
+    }
+
+    /** Part {@code p} of {@code parts} near-equal contiguous parts. */
+    private static <T> List<T> part(List<T> all, int p, int parts) {
+        return all.subList(all.size() * p / parts, all.size() * (p + 1) / parts);
+    }
+
+    private List<Optimised> optimisePart(
             Box box, List<Query> queries, int top, int iterations, double[][] magnitude) {
         int count = queries.size();
         Multipliers[] current = new Multipliers[count];

@@ -62,10 +62,25 @@ public final class BranchAndBound {
      *
      * @param batchSize subdomains split per round (twice as many bounded)
      * @param memoryBytes what the queued subdomains may hold (their bounds and multipliers)
+     * @param threads threads that optimise a round's subdomains side by side
      */
-    public record Settings(int batchSize, long memoryBytes) {
+    public record Settings(int batchSize, long memoryBytes, int threads)
+            implements java.io.Serializable {
+        public Settings {
+            if (batchSize < 1 || memoryBytes < 1 || threads < 1) {
+                throw new IllegalArgumentException(
+                        "batch size, memory and threads must be positive");
+            }
+        }
+
+        /** One thread: for callers that already run a query per core. */
         public static Settings defaults() {
-            return new Settings(64, 1L << 31);
+            return new Settings(64, 1L << 31, 1);
+        }
+
+        /** The defaults on {@code threads} threads. */
+        public Settings withThreads(int threads) {
+            return new Settings(batchSize, memoryBytes, threads);
         }
     }
 
@@ -117,7 +132,7 @@ public final class BranchAndBound {
     public BranchAndBound(Network network, Settings settings) {
         this.network = network;
         this.crown = new CrownPropagator(network);
-        this.optimiser = new AlphaBetaCrown(network);
+        this.optimiser = new AlphaBetaCrown(network, settings.threads());
         this.leafLp = new LeafLp(network);
         this.settings = settings;
         List<Integer> sources = new ArrayList<>();

@@ -48,6 +48,13 @@ public final class VerifyCommand implements Callable<Integer> {
     double timeout;
 
     @Option(
+            names = "--threads",
+            description =
+                    "Threads of the branch and bound (default: the number of cores, "
+                            + "as VNN-COMP entrants use the whole machine).")
+    Integer threads;
+
+    @Option(
             names = "--out",
             description = "Also write the result in VNN-COMP's result-file format here.")
     Path out;
@@ -64,7 +71,7 @@ public final class VerifyCommand implements Callable<Integer> {
             return 2;
         }
         PropertyVerifier.Result r =
-                new PropertyVerifier(net, Pgd.Settings.defaults())
+                new PropertyVerifier(net, Pgd.Settings.defaults(), true, Threads.orCores(threads))
                         .verify(prop, (long) (timeout * 1000));
         String text = resultText(r);
         System.out.println(text);

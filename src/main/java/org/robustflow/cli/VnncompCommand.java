@@ -53,6 +53,13 @@ public final class VnncompCommand implements Callable<Integer> {
     Path out;
 
     @Option(
+            names = "--threads",
+            description =
+                    "Threads of the branch and bound (default: the number of cores, "
+                            + "as VNN-COMP entrants use the whole machine).")
+    Integer threads;
+
+    @Option(
             names = "--limit",
             defaultValue = "-1",
             description = "Only the first N instances (default: all).")
@@ -85,7 +92,9 @@ public final class VnncompCommand implements Callable<Integer> {
                         networks.put(instance.network(), net);
                     }
                     Property prop = VnnlibReader.read(Models.existing(instance.property()));
-                    PropertyVerifier verifier = new PropertyVerifier(net, Pgd.Settings.defaults());
+                    PropertyVerifier verifier =
+                            new PropertyVerifier(
+                                    net, Pgd.Settings.defaults(), true, Threads.orCores(threads));
                     PropertyVerifier.Result r =
                             verifier.verify(
                                     prop, (long) (instance.timeout() * timeoutScale * 1000));

@@ -27,17 +27,30 @@ public final class Cascade {
      * @param complete run branch and bound and further attacks until the query is decided or its
      *     time is up; otherwise stop after the first attack
      * @param timeLimitMs per query, for the complete stages
+     * @param threads threads of one query's branch and bound: 1 where queries already run one per
+     *     core (certify, the job), the cores where one query runs at a time (verify, vnncomp)
      */
-    public record Settings(Pgd.Settings attack, boolean complete, long timeLimitMs)
+    public record Settings(Pgd.Settings attack, boolean complete, long timeLimitMs, int threads)
             implements java.io.Serializable {
-        /** The attack alone: what a stream stage can afford per query. */
-        public static Settings incomplete(Pgd.Settings attack) {
-            return new Settings(attack, false, 0);
+        public Settings {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+            }
         }
 
-        /** Every stage, at most {@code timeLimitMs} per query. */
+        /** The attack alone: what a stream stage can afford per query. */
+        public static Settings incomplete(Pgd.Settings attack) {
+            return new Settings(attack, false, 0, 1);
+        }
+
+        /** Every stage, at most {@code timeLimitMs} per query, on one thread. */
         public static Settings complete(Pgd.Settings attack, long timeLimitMs) {
-            return new Settings(attack, true, timeLimitMs);
+            return new Settings(attack, true, timeLimitMs, 1);
+        }
+
+        /** These settings with {@code threads} threads per query. */
+        public Settings withThreads(int threads) {
+            return new Settings(attack, complete, timeLimitMs, threads);
         }
     }
 
@@ -76,7 +89,10 @@ public final class Cascade {
                                 a.stepFraction(),
                                 a.seed(),
                                 a.adaptive()));
-        this.bab = new BranchAndBound(network, BranchAndBound.Settings.defaults());
+        this.bab =
+                new BranchAndBound(
+                        network,
+                        BranchAndBound.Settings.defaults().withThreads(settings.threads()));
     }
 
     public Network model() {

@@ -54,21 +54,26 @@ public final class PropertyVerifier {
     private final CrownPropagator crown;
     private final Cascade cascade;
 
-    /** Bounds, attacks and branch and bound. */
+    /** Bounds, attacks and branch and bound, on one thread. */
     public PropertyVerifier(Network network, Pgd.Settings attack) {
-        this(network, attack, true);
+        this(network, attack, true, 1);
     }
 
-    /** With {@code complete} false: bounds and the first attack only. */
-    public PropertyVerifier(Network network, Pgd.Settings attack, boolean complete) {
+    /**
+     * With {@code complete} false: bounds and the first attack only; branch and bound on {@code
+     * threads} threads.
+     */
+    public PropertyVerifier(Network network, Pgd.Settings attack, boolean complete, int threads) {
         this.network = network;
         this.crown = new CrownPropagator(network);
         this.cascade =
                 new Cascade(
                         network,
-                        complete
-                                ? Cascade.Settings.complete(attack, Long.MAX_VALUE / 4_000_000L)
-                                : Cascade.Settings.incomplete(attack));
+                        (complete
+                                        ? Cascade.Settings.complete(
+                                                attack, Long.MAX_VALUE / 4_000_000L)
+                                        : Cascade.Settings.incomplete(attack))
+                                .withThreads(threads));
     }
 
     public Network model() {

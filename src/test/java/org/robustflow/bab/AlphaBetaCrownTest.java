@@ -262,11 +262,12 @@ class AlphaBetaCrownTest {
     }
 
     /**
-     * Bounding subdomains together stacks their rows into one product per layer; each must still
-     * get exactly its own bound, minimiser and warm start, as if it were optimised alone.
+     * Bounding subdomains together stacks their rows into one product per layer, on one thread or
+     * cut into parts on several; each must still get exactly its own bound, minimiser and warm
+     * start, as if it were optimised alone.
      */
     @Test
-    void shouldBoundEachSubdomainOfABatchAsItWouldAlone() {
+    void shouldBoundEachSubdomainOfABatchAsItWouldAloneOnAnyNumberOfThreads() {
         Network net = Fixtures.defaultModel();
         Random random = new Random(11);
         Box box = Box.around(Fixtures.mnistTest().pixels(0), 0.03);
@@ -299,6 +300,9 @@ class AlphaBetaCrownTest {
         }
         List<AlphaBetaCrown.Optimised> together =
                 optimiser.optimiseAll(box, problems, 8, magnitude);
+        List<AlphaBetaCrown.Optimised> threaded =
+                new AlphaBetaCrown(net, 4).optimiseAll(box, problems, 8, magnitude);
+        assertThat(threaded).hasSameSizeAs(problems);
         for (int p = 0; p < problems.size(); p++) {
             AlphaBetaCrown.Problem problem = problems.get(p);
             AlphaBetaCrown.Optimised alone =
@@ -313,6 +317,9 @@ class AlphaBetaCrownTest {
             assertThat(together.get(p).bound())
                     .isCloseTo(alone.bound(), within(1e-9 * (1 + Math.abs(alone.bound()))));
             assertThat(together.get(p).minimiser()).containsExactly(alone.minimiser());
+            assertThat(threaded.get(p).bound())
+                    .isCloseTo(alone.bound(), within(1e-9 * (1 + Math.abs(alone.bound()))));
+            assertThat(threaded.get(p).minimiser()).containsExactly(alone.minimiser());
         }
         assertThat(together).extracting(AlphaBetaCrown.Optimised::bound).doesNotHaveDuplicates();
     }
