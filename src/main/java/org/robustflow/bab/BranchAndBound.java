@@ -63,24 +63,31 @@ public final class BranchAndBound {
      * @param batchSize subdomains split per round (twice as many bounded)
      * @param memoryBytes what the queued subdomains may hold (their bounds and multipliers)
      * @param threads threads that optimise a round's subdomains side by side
+     * @param maxDomains subdomains one query may bound before it ends OPEN; 0 for no limit. Unlike
+     *     a time limit, the answer then does not depend on the machine's load.
      */
-    public record Settings(int batchSize, long memoryBytes, int threads)
+    public record Settings(int batchSize, long memoryBytes, int threads, long maxDomains)
             implements java.io.Serializable {
         public Settings {
-            if (batchSize < 1 || memoryBytes < 1 || threads < 1) {
+            if (batchSize < 1 || memoryBytes < 1 || threads < 1 || maxDomains < 0) {
                 throw new IllegalArgumentException(
-                        "batch size, memory and threads must be positive");
+                        "batch size, memory and threads must be positive, the domain budget >= 0");
             }
         }
 
-        /** One thread: for callers that already run a query per core. */
+        /** One thread, no domain budget: for callers that already run a query per core. */
         public static Settings defaults() {
-            return new Settings(64, 1L << 31, 1);
+            return new Settings(64, 1L << 31, 1, 0);
         }
 
-        /** The defaults on {@code threads} threads. */
+        /** These settings on {@code threads} threads. */
         public Settings withThreads(int threads) {
-            return new Settings(batchSize, memoryBytes, threads);
+            return new Settings(batchSize, memoryBytes, threads, maxDomains);
+        }
+
+        /** These settings with at most {@code maxDomains} subdomains per query (0: no limit). */
+        public Settings withMaxDomains(long maxDomains) {
+            return new Settings(batchSize, memoryBytes, threads, maxDomains);
         }
     }
 
@@ -209,7 +216,11 @@ public final class BranchAndBound {
                                 magnitude,
                                 deadlineNanos);
             }
-            Outcome o = search(box, one, spec, root, known, magnitude, deadlineNanos);
+            long budget =
+                    settings.maxDomains() == 0
+                            ? Long.MAX_VALUE
+                            : Math.max(1, settings.maxDomains() - domains);
+            Outcome o = search(box, one, spec, root, known, magnitude, deadlineNanos, budget);
             domains += o.domains();
             maxDepth = Math.max(maxDepth, o.maxDepth());
             if (o.status() != Status.PROVED) {
@@ -219,7 +230,9 @@ public final class BranchAndBound {
         return new Outcome(Status.PROVED, domains, maxDepth, "all subdomains proved", null);
     }
 
-    /** Branch and bound on one disjunct from its bounded root. */
+    /**
+     * Branch and bound on one disjunct from its bounded root, at most {@code maxDomains} bounded.
+     */
     private Outcome search(
             Box box,
             Interval one,
@@ -227,7 +240,8 @@ public final class BranchAndBound {
             Round root,
             List<double[][]> known,
             double[][] magnitude,
-            long deadlineNanos) {
+            long deadlineNanos,
+            long maxDomains) {
         PriorityQueue<Domain> queue =
                 new PriorityQueue<>((a, b) -> Double.compare(a.score(), b.score()));
         int domains = 1;
@@ -246,6 +260,9 @@ public final class BranchAndBound {
             }
             if (queue.size() > maxQueuedDomains) {
                 return new Outcome(Status.OPEN, domains, maxDepth, "memory budget", null);
+            }
+            if (domains >= maxDomains) {
+                return new Outcome(Status.OPEN, domains, maxDepth, "domain budget", null);
             }
             List<Splits> children = new ArrayList<>();
             List<AlphaBetaCrown.Multipliers> starts = new ArrayList<>();

@@ -67,6 +67,12 @@ public final class JobConfig implements Serializable {
                     .defaultValue("bab")
                     .withDescription(
                             "The exact stage: bab (the complete cascade: a stronger attack, then branch and bound with alpha/beta-CROWN, as certify --complete; its certificates rest on guarded bounds) or milp (SCIP on the big-M encoding; its certificates rest on the solver's floating-point infeasibility: solver-trusted).");
+    public static final ConfigOption<Long> EXACT_MAX_DOMAINS =
+            ConfigOptions.key("robustflow.exact.max-domains")
+                    .longType()
+                    .defaultValue(0L)
+                    .withDescription(
+                            "With the bab method: subdomains the branch and bound of one query may bound before the pair stays UNKNOWN; 0 for no limit (the time limit alone). A budget reached well before the time limit makes the verdicts independent of the load: the same on every run and after every failover.");
     public static final ConfigOption<Long> MILP_TIME_LIMIT_MS =
             ConfigOptions.key("robustflow.milp.time-limit-ms")
                     .longType()
@@ -170,6 +176,7 @@ public final class JobConfig implements Serializable {
                     ATTACK_RESTARTS,
                     MILP_MAX_UNSTABLE,
                     EXACT_METHOD,
+                    EXACT_MAX_DOMAINS,
                     MILP_TIME_LIMIT_MS,
                     MILP_PARALLELISM,
                     MILP_THREADS,
@@ -207,6 +214,12 @@ public final class JobConfig implements Serializable {
         }
         JobConfig cfg = new JobConfig(conf);
         cfg.exactVerifier(); // an unknown exact method fails here, before the job starts
+        if (cfg.conf.get(EXACT_MAX_DOMAINS) < 0) {
+            throw new IllegalArgumentException(
+                    EXACT_MAX_DOMAINS.key()
+                            + " must be >= 0, was "
+                            + cfg.conf.get(EXACT_MAX_DOMAINS));
+        }
         return cfg;
     }
 
@@ -266,7 +279,8 @@ public final class JobConfig implements Serializable {
                 return new ScipMilpVerifier();
             case "bab":
                 return new CascadeExactVerifier(
-                        attack() == null ? Pgd.Settings.defaults() : attack());
+                        attack() == null ? Pgd.Settings.defaults() : attack(),
+                        conf.get(EXACT_MAX_DOMAINS));
             default:
                 throw new IllegalArgumentException(
                         EXACT_METHOD.key() + " is milp or bab, not " + exactMethod());

@@ -29,28 +29,40 @@ public final class Cascade {
      * @param timeLimitMs per query, for the complete stages
      * @param threads threads of one query's branch and bound: 1 where queries already run one per
      *     core (certify, the job), the cores where one query runs at a time (verify, vnncomp)
+     * @param maxDomains subdomains the branch and bound of one query may bound (0: no limit): a
+     *     work budget, so that an answer reached before the time limit does not depend on load
      */
-    public record Settings(Pgd.Settings attack, boolean complete, long timeLimitMs, int threads)
+    public record Settings(
+            Pgd.Settings attack, boolean complete, long timeLimitMs, int threads, long maxDomains)
             implements java.io.Serializable {
         public Settings {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+            if (threads < 1 || maxDomains < 0) {
+                throw new IllegalArgumentException(
+                        "threads must be >= 1 and the domain budget >= 0, were "
+                                + threads
+                                + " and "
+                                + maxDomains);
             }
         }
 
         /** The attack alone: what a stream stage can afford per query. */
         public static Settings incomplete(Pgd.Settings attack) {
-            return new Settings(attack, false, 0, 1);
+            return new Settings(attack, false, 0, 1, 0);
         }
 
         /** Every stage, at most {@code timeLimitMs} per query, on one thread. */
         public static Settings complete(Pgd.Settings attack, long timeLimitMs) {
-            return new Settings(attack, true, timeLimitMs, 1);
+            return new Settings(attack, true, timeLimitMs, 1, 0);
         }
 
         /** These settings with {@code threads} threads per query. */
         public Settings withThreads(int threads) {
-            return new Settings(attack, complete, timeLimitMs, threads);
+            return new Settings(attack, complete, timeLimitMs, threads, maxDomains);
+        }
+
+        /** These settings with a budget of {@code maxDomains} subdomains per query (0: none). */
+        public Settings withMaxDomains(long maxDomains) {
+            return new Settings(attack, complete, timeLimitMs, threads, maxDomains);
         }
     }
 
@@ -92,7 +104,9 @@ public final class Cascade {
         this.bab =
                 new BranchAndBound(
                         network,
-                        BranchAndBound.Settings.defaults().withThreads(settings.threads()));
+                        BranchAndBound.Settings.defaults()
+                                .withThreads(settings.threads())
+                                .withMaxDomains(settings.maxDomains()));
     }
 
     public Network model() {

@@ -19,12 +19,23 @@ public final class CascadeExactVerifier implements MilpVerifier {
     private static final long serialVersionUID = 1L;
 
     private final Pgd.Settings attack;
+    private final long maxDomains;
 
     /** The cascade of the last network seen; solver threads share it (it holds no query state). */
     private transient volatile Cascade cascade;
 
+    /** No domain budget: the time limit alone ends a query. */
     public CascadeExactVerifier(Pgd.Settings attack) {
+        this(attack, 0);
+    }
+
+    /**
+     * @param maxDomains subdomains per query (0: no limit); with a budget that ends queries well
+     *     before the time limit, the verdicts do not depend on the load of the machine
+     */
+    public CascadeExactVerifier(Pgd.Settings attack, long maxDomains) {
         this.attack = attack;
+        this.maxDomains = maxDomains;
     }
 
     @Override
@@ -43,7 +54,11 @@ public final class CascadeExactVerifier implements MilpVerifier {
         long start = System.nanoTime();
         Cascade c = cascade;
         if (c == null || c.model() != network) {
-            c = new Cascade(network, Cascade.Settings.complete(attack, timeLimitMs));
+            c =
+                    new Cascade(
+                            network,
+                            Cascade.Settings.complete(attack, timeLimitMs)
+                                    .withMaxDomains(maxDomains));
             cascade = c;
         }
         OutputSpec spec = OutputSpec.robustness(network.numClasses(), label);

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.robustflow.model.Network;
 import org.robustflow.spec.Box;
 import org.robustflow.spec.LinearConstraint;
+import org.robustflow.spec.OutputSpec;
 import org.robustflow.testutils.Fixtures;
 
 import java.util.List;
@@ -69,6 +70,32 @@ class BranchAndBoundTest {
         assertThat(clearProved).isGreaterThanOrEqualTo(30);
         assertThat(rootProved).isLessThan(clearProved); // the cases need splitting
         assertThat(refuted).isGreaterThanOrEqualTo(36); // measured 40 of 40
+    }
+
+    /**
+     * A domain budget ends a search that needs more (measured: 5,953 subdomains to prove this pair)
+     * OPEN after at most one round past the budget, and with it the outcome depends on no clock:
+     * two runs, one on two threads, bound the same subdomains.
+     */
+    @Test
+    void shouldStopAtTheDomainBudgetWithTheSameOutcomeOnEveryRun() {
+        Network net = Fixtures.defaultModel();
+        Box box = Box.around(Fixtures.mnistTest().pixels(11), 0.03);
+        List<List<LinearConstraint>> violation =
+                OutputSpec.robustness(10, Fixtures.mnistTest().label(11)).disjuncts();
+        BranchAndBound.Settings budget = BranchAndBound.Settings.defaults().withMaxDomains(300);
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        BranchAndBound.Outcome first =
+                new BranchAndBound(net, budget).proveAll(box, violation, null, deadline);
+        BranchAndBound.Outcome again =
+                new BranchAndBound(net, budget.withThreads(2))
+                        .proveAll(box, violation, null, deadline);
+        assertThat(first.status()).isEqualTo(BranchAndBound.Status.OPEN);
+        assertThat(first.reason()).isEqualTo("domain budget");
+        assertThat(first.domains()).isBetween(300, 300 + 2 * budget.batchSize());
+        assertThat(List.of(again.status(), again.domains(), again.maxDepth(), again.reason()))
+                .isEqualTo(
+                        List.of(first.status(), first.domains(), first.maxDepth(), first.reason()));
     }
 
     private static LinearConstraint constraint(double d) {

@@ -37,6 +37,14 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldRejectANegativeDomainBudgetBeforeTheJobStarts() {
+        Configuration flink = new Configuration();
+        flink.setString("robustflow.exact.max-domains", "-1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JobConfig.fromConfiguration(flink))
+                .hasMessageContaining("robustflow.exact.max-domains must be >= 0");
+    }
+
+    @Test
     void shouldBuildTheSameConfigurationAsTheOptionsSay() {
         JobConfig built = JobConfig.builder().eps(new double[] {0.001, 0.5}).attack(false).build();
         JobConfig read = JobConfig.fromConfiguration(built.toConfiguration());
