@@ -1,18 +1,8 @@
 package org.robustflow.train;
 
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.ResetPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.schedule.MapSchedule;
-import org.nd4j.linalg.schedule.ScheduleType;
 import org.robustflow.data.MnistDataset;
 import org.robustflow.model.Network;
 import org.robustflow.model.Trainer;
@@ -191,16 +181,6 @@ public final class RobustTrainer {
 
     private final Settings settings;
 
-    private static final WorkspaceConfiguration STEP_WORKSPACE =
-            WorkspaceConfiguration.builder()
-                    .initialSize(0)
-                    .policyLearning(LearningPolicy.FIRST_LOOP)
-                    .policyAllocation(AllocationPolicy.OVERALLOCATE)
-                    .overallocationLimit(0.2)
-                    .policyReset(ResetPolicy.BLOCK_LEFT)
-                    .policySpill(SpillPolicy.REALLOCATE)
-                    .build();
-
     public RobustTrainer(Settings settings) {
         this.settings = settings;
     }
@@ -230,17 +210,13 @@ public final class RobustTrainer {
         Parameters p = new Parameters(sizes, DataType.FLOAT);
         Trainer.initialise(p.w, sizes, new Random(base.seed()));
 
-        MapSchedule.Builder lr = new MapSchedule.Builder(ScheduleType.EPOCH);
         int constantEpochs = settings.warmupEpochs() + settings.rampEpochs();
+        double[] learningRate = new double[base.epochs()];
         for (int e = 0; e < base.epochs(); e++) {
-            lr.add(
-                    e,
+            learningRate[e] =
                     base.learningRate()
-                            * Math.pow(settings.lrDecay(), Math.max(0, e + 1 - constantEpochs)));
+                            * Math.pow(settings.lrDecay(), Math.max(0, e + 1 - constantEpochs));
         }
-        Adam adam = new Adam(lr.build());
-        GradientUpdater<?> updater =
-                adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(p.count)), true);
 
         int n = train.size();
         int batch = base.batchSize();
@@ -264,18 +240,11 @@ public final class RobustTrainer {
                     labels[r] = train.label(order[from + r]);
                 }
                 s = schedule(step, batchesPerEpoch);
-                // The updater's temporaries come from a reused arena.
-                try (MemoryWorkspace ws =
-                        Nd4j.getWorkspaceManager()
-                                .getAndActivateWorkspace(STEP_WORKSPACE, "step")) {
-                    p.grads.assign(0);
-                    FusedStep.Result result = fused.run(xBuf, labels, size, s);
-                    lossSum += result.loss() * size;
-                    correct += result.correct();
-                    verified += result.verified();
-                    updater.applyUpdater(p.grads, (int) step, epoch - 1);
-                    p.params.subi(p.grads);
-                }
+                FusedStep.Result result = fused.run(xBuf, labels, size, s);
+                lossSum += result.loss() * size;
+                correct += result.correct();
+                verified += result.verified();
+                fused.adam(learningRate[epoch - 1], step);
                 step++;
                 listener.onBatch(epoch, bi + 1, batchesPerEpoch);
             }
