@@ -285,6 +285,16 @@ final class FusedStep {
     private double naturalLoss;
 
     /** Forward and backward of kappa CE(logits); returns the clean hits. */
+    /** Clean hits of the current weights on {@code size} images (forward pass only). */
+    int correct(float[] pixels, int[] labels, int size) {
+        if (size > maxBatch) {
+            throw new IllegalArgumentException("batch " + size + " > " + maxBatch);
+        }
+        x.put(0, pixels, 0, size * sizes[0]);
+        act[0] = x;
+        return natural(size, labels, 0);
+    }
+
     private int natural(int size, int[] labels, float kappa) {
         for (int l = 0; l < layers; l++) {
             int in = sizes[l];
@@ -713,29 +723,35 @@ final class FusedStep {
      * -u^2/(u-l)^2; the lower slope is a step function (no gradient).
      */
     private void relaxationBackward(int l, int size) {
-        int rows = size * specRows;
         int width = sizes[l + 1];
         FloatBuffer in = lambdaIn[l];
         FloatBuffer low = slopeLow[l];
         FloatBuffer up = slopeUp[l];
         FloatBuffer icp = interceptUp[l];
-        zero(dSlope, size * width);
-        zero(dIntercept, size * width);
-        for (int row = 0; row < rows; row++) {
-            float g = gCrown[row];
-            int base = row * width;
-            int image = (row / specRows) * width;
+        // Image by image, neuron by neuron over the image's spec rows: the slope and intercept
+        // gradients of a neuron add up in registers.
+        for (int n = 0; n < size; n++) {
+            int image = n * width;
+            int firstRow = n * specRows;
             for (int i = 0; i < width; i++) {
-                float v = in.get(base + i);
-                float d = dOut.get(base + i);
-                float m = negative(v);
                 float sl = low.get(image + i);
-                float neg = m * v;
-                dLambda.put(
-                        base + i,
-                        d * (sl + m * (up.get(image + i) - sl)) + m * g * icp.get(image + i));
-                addTo(dSlope, image + i, d * neg);
-                addTo(dIntercept, image + i, g * neg);
+                float su = up.get(image + i);
+                float ic = icp.get(image + i);
+                float ds = 0;
+                float di = 0;
+                for (int k = 0; k < specRows; k++) {
+                    int idx = (firstRow + k) * width + i;
+                    float g = gCrown[firstRow + k];
+                    float v = in.get(idx);
+                    float d = dOut.get(idx);
+                    float m = negative(v);
+                    float neg = m * v;
+                    dLambda.put(idx, d * (sl + m * (su - sl)) + m * g * ic);
+                    ds += d * neg;
+                    di += g * neg;
+                }
+                dSlope.put(image + i, ds);
+                dIntercept.put(image + i, di);
             }
         }
         for (int k = 0; k < size * width; k++) {

@@ -248,7 +248,6 @@ public final class RobustTrainer {
                 step++;
                 listener.onBatch(epoch, bi + 1, batchesPerEpoch);
             }
-            Network model = Trainer.toMlp(p.w, p.b);
             listener.onEpoch(
                     new EpochStats(
                             epoch,
@@ -258,10 +257,27 @@ public final class RobustTrainer {
                             lossSum / n,
                             (double) correct / n,
                             (double) verified / n,
-                            test == null ? Double.NaN : Trainer.accuracy(model, test),
+                            test == null ? Double.NaN : accuracy(fused, test, xBuf),
                             (System.nanoTime() - start) / 1e9));
         }
         return Trainer.toMlp(p.w, p.b);
+    }
+
+    /** Test accuracy with the fused forward pass (Trainer.accuracy took ~0.3 s an epoch). */
+    private static double accuracy(FusedStep fused, MnistDataset test, float[] xBuf) {
+        int pixels = test.pixelsPerImage();
+        int batch = xBuf.length / pixels;
+        long correct = 0;
+        for (int from = 0; from < test.size(); from += batch) {
+            int size = Math.min(batch, test.size() - from);
+            int[] labels = new int[size];
+            for (int r = 0; r < size; r++) {
+                test.writePixels(from + r, xBuf, r * pixels);
+                labels[r] = test.label(from + r);
+            }
+            correct += fused.correct(xBuf, labels, size);
+        }
+        return (double) correct / test.size();
     }
 
     /** All weights and biases in one flat vector (one Adam updater), with per-layer views. */
