@@ -81,6 +81,7 @@ final class FusedStep {
     private final FloatBuffer grads;
     private final float[] firstMoment;
     private final float[] secondMoment;
+    private double naturalLoss;
 
     /** Loss of a batch, clean hits, and images whose IBP margin bounds are all positive. */
     record Result(double loss, int correct, int verified) {}
@@ -284,9 +285,6 @@ final class FusedStep {
         return withCrown ? beta * crown[row] + (1 - beta) * ibp[row] : ibp[row];
     }
 
-    private double naturalLoss;
-
-    /** Forward and backward of kappa CE(logits); returns the clean hits. */
     /** Clean hits of the current weights on {@code size} images (forward pass only). */
     int correct(float[] pixels, int[] labels, int size) {
         if (size > maxBatch) {
@@ -297,6 +295,10 @@ final class FusedStep {
         return natural(size, labels, 0);
     }
 
+    /**
+     * Forward and backward of kappa CE(logits) (no backward at kappa 0), the mean CE in {@link
+     * #naturalLoss}; returns the clean hits.
+     */
     private int natural(int size, int[] labels, float kappa) {
         for (int l = 0; l < layers; l++) {
             int in = sizes[l];

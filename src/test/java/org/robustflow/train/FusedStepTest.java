@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
 import org.robustflow.model.Trainer;
 
 import java.util.Random;
@@ -85,5 +87,35 @@ class FusedStepTest {
                     .as("worst gradient error relative to its largest entry, %s", s)
                     .isLessThan(2e-4);
         }
+    }
+
+    @Test
+    void shouldUpdateAsNd4jsAdamAndClearTheGradient() {
+        int[] sizes = {12, 7, 5, 4};
+        RobustTrainer.Parameters p = new RobustTrainer.Parameters(sizes, DataType.FLOAT);
+        Trainer.initialise(p.w, sizes, new Random(4));
+        INDArray expected = p.params.dup();
+        INDArray initial = p.params.dup();
+        Adam adam = new Adam(2e-3);
+        GradientUpdater<?> updater =
+                adam.instantiate(Nd4j.zeros(DataType.FLOAT, 1, adam.stateSize(p.count)), true);
+        FusedStep fused = new FusedStep(p, 4);
+        Random random = new Random(9);
+        for (int iteration = 0; iteration < 3; iteration++) {
+            INDArray g = Nd4j.create(DataType.FLOAT, 1, p.count);
+            for (long k = 0; k < p.count; k++) {
+                g.putScalar(0, k, random.nextGaussian() * (k % 3 == 0 ? 1e-3 : 1));
+            }
+            p.grads.assign(g);
+            fused.adam(2e-3, iteration);
+            updater.applyUpdater(g, iteration, 0);
+            expected.subi(g);
+            assertThat(p.grads.sumNumber().doubleValue()).isZero();
+            assertThat(p.params.sub(expected).amaxNumber().doubleValue())
+                    .as("iteration %d", iteration)
+                    .isLessThan(1e-6 * expected.amaxNumber().doubleValue());
+        }
+        // Three steps of ~lr each: the comparison above is ~1000x finer than the updates.
+        assertThat(p.params.sub(initial).amaxNumber().doubleValue()).isGreaterThan(3e-3);
     }
 }
