@@ -145,9 +145,9 @@ class MarginBoundsTest {
             INDArray x = images(count, random);
             int[] labels = labels(count, random);
             MarginBounds bounds = new MarginBounds(p.w, p.b);
-            DoubleSupplier loss = () -> RobustTrainer.step(p, bounds, x, labels, s).loss();
+            DoubleSupplier loss = () -> ReferenceStep.step(p, bounds, x, labels, s).loss();
             p.grads.assign(0);
-            RobustTrainer.step(p, bounds, x, labels, s);
+            ReferenceStep.step(p, bounds, x, labels, s);
             assertGradient(p, loss);
         }
     }
