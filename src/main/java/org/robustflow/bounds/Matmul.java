@@ -1,7 +1,7 @@
 package org.robustflow.bounds;
 
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -77,10 +77,10 @@ public final class Matmul {
         DoublePointer b = new DoublePointer(bTransposed.data().addressPointer());
         // Column-major: C^T [n, m] = (B^T) [n, k] x A^T [k, m]; B^T row-major is (B^T)^T column-
         // major, hence Trans with leading dimension k.
-        openblas.cblas_dgemm(
-                openblas.CblasColMajor,
-                openblas.CblasTrans,
-                openblas.CblasNoTrans,
+        openblas_nolapack.cblas_dgemm(
+                openblas_nolapack.CblasColMajor,
+                openblas_nolapack.CblasTrans,
+                openblas_nolapack.CblasNoTrans,
                 n,
                 m,
                 k,
