@@ -439,7 +439,9 @@ public final class CrownPropagator {
 
     /**
      * Replaces the box bounds of layer {@code index}'s unstable outputs (every query) by
-     * back-substituted ones where tighter.
+     * back-substituted ones where tighter: upper bounds first (as lower bounds of -z, which is the
+     * same arithmetic negated), then lower bounds only for the neurons still possibly active. A
+     * neuron proved inactive is relaxed to 0 whatever its lower bound, and no later step reads it.
      */
     private void tighten(
             int index,
@@ -447,7 +449,6 @@ public final class CrownPropagator {
             double[] magnitude,
             Concretizer concretizer,
             Interval[] out) {
-        int width = current.width();
         double[] lo = current.lower();
         double[] hi = current.upper();
         int[] unstable = new int[lo.length];
@@ -457,25 +458,53 @@ public final class CrownPropagator {
                 unstable[count++] = k; // query * width + neuron
             }
         }
+        double[] upper = lowerBounds(index, current.width(), unstable, count, -1, concretizer, out);
+        int active = 0;
+        for (int j = 0; j < count; j++) {
+            int flat = unstable[j];
+            hi[flat] = Math.min(-upper[j] + relative * magnitude[flat], hi[flat]);
+            if (hi[flat] > 0) {
+                unstable[active++] = flat;
+            }
+        }
+        double[] lower = lowerBounds(index, current.width(), unstable, active, 1, concretizer, out);
+        for (int j = 0; j < active; j++) {
+            int flat = unstable[j];
+            lo[flat] = Math.max(lower[j] - relative * magnitude[flat], lo[flat]);
+        }
+    }
+
+    /**
+     * Unguarded lower bounds of {@code sign} z for the first {@code count} neurons of {@code flat}
+     * (query * width + neuron) of layer {@code index}'s output, in chunks of {@link #MAX_ROWS}.
+     */
+    private double[] lowerBounds(
+            int index,
+            int width,
+            int[] flat,
+            int count,
+            int sign,
+            Concretizer concretizer,
+            Interval[] out) {
+        double[] result = new double[count];
         for (int from = 0; from < count; from += MAX_ROWS) {
             int rows = Math.min(MAX_ROWS, count - from);
             double[] a = new double[rows * width];
             int[] rowQuery = new int[rows];
             for (int q = 0; q < rows; q++) {
-                int flat = unstable[from + q];
-                rowQuery[q] = flat / width;
-                a[q * width + flat % width] = 1;
+                int f = flat[from + q];
+                rowQuery[q] = f / width;
+                a[q * width + f % width] = sign;
             }
-            double[][] c =
-                    concretizer.bounds(
-                            LinearBounds.exactly(a, rows, width, true, rowQuery), index, out);
-            for (int q = 0; q < rows; q++) {
-                int flat = unstable[from + q];
-                double guard = relative * magnitude[flat];
-                lo[flat] = Math.max(c[0][q] - guard, lo[flat]);
-                hi[flat] = Math.min(c[1][q] + guard, hi[flat]);
-            }
+            double[] c =
+                    concretizer
+                            .bounds(
+                                    LinearBounds.exactly(a, rows, width, false, rowQuery),
+                                    index,
+                                    out)[0];
+            System.arraycopy(c, 0, result, from, rows);
         }
+        return result;
     }
 
     /**
