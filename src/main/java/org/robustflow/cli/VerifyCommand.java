@@ -6,6 +6,7 @@ import org.robustflow.spec.Property;
 import org.robustflow.spec.VnnlibReader;
 import org.robustflow.verify.PropertyVerifier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
@@ -47,12 +48,7 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Seconds (default: ${DEFAULT-VALUE}).")
     double timeout;
 
-    @Option(
-            names = "--threads",
-            description =
-                    "Threads of the branch and bound (default: the number of cores, "
-                            + "as VNN-COMP entrants use the whole machine).")
-    Integer threads;
+    @Mixin BabThreadsOption threads;
 
     @Option(
             names = "--out",
@@ -71,7 +67,7 @@ public final class VerifyCommand implements Callable<Integer> {
             return 2;
         }
         PropertyVerifier.Result r =
-                new PropertyVerifier(net, Pgd.Settings.defaults(), true, Threads.orCores(threads))
+                new PropertyVerifier(net, Pgd.Settings.defaults(), true, threads.count())
                         .verify(prop, (long) (timeout * 1000));
         String text = resultText(r);
         System.out.println(text);

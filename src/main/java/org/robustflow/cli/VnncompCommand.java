@@ -6,6 +6,7 @@ import org.robustflow.spec.Property;
 import org.robustflow.spec.VnnlibReader;
 import org.robustflow.verify.PropertyVerifier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -52,12 +53,7 @@ public final class VnncompCommand implements Callable<Integer> {
                     "CSV written: network,property,result,seconds (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(
-            names = "--threads",
-            description =
-                    "Threads of the branch and bound (default: the number of cores, "
-                            + "as VNN-COMP entrants use the whole machine).")
-    Integer threads;
+    @Mixin BabThreadsOption threads;
 
     @Option(
             names = "--limit",
@@ -94,7 +90,7 @@ public final class VnncompCommand implements Callable<Integer> {
                     Property prop = VnnlibReader.read(Models.existing(instance.property()));
                     PropertyVerifier verifier =
                             new PropertyVerifier(
-                                    net, Pgd.Settings.defaults(), true, Threads.orCores(threads));
+                                    net, Pgd.Settings.defaults(), true, threads.count());
                     PropertyVerifier.Result r =
                             verifier.verify(
                                     prop, (long) (instance.timeout() * timeoutScale * 1000));
